@@ -1,0 +1,3 @@
+from stagectl.cli import main
+
+raise SystemExit(main())

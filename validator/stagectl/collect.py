@@ -1,0 +1,159 @@
+"""Gather what a check judges: the base's settings and every changed model file, read and parsed.
+
+The only module of `check` that reads git or the disk; everything it returns is plain data.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from dataclasses import dataclass, field
+
+from stagectl.contents import read, read_worktree
+from stagectl.errors import FatalError
+from stagectl.gitio import SUBMODULE_MODE, SYMLINK_MODE, WORKTREE, Entry, GitRepo, PathChange
+from stagectl.judge import FileChange
+from stagectl.model import Parsed, Rejected, Violation
+from stagectl.parse import MODEL_SUFFIXES, model_stem, parse_model, parse_settings
+from stagectl.policy import POLICY_FILE, Settings
+from stagectl.targets import Target
+
+
+@dataclass(frozen=True)
+class Collected:
+    settings: Settings  # the settings that judge: the base's (the work tree's for --all)
+    files: list[FileChange] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)  # found while collecting: policy, file-type
+
+    @property
+    def files_checked(self) -> int:
+        return len(self.files)
+
+
+def collect(repo: GitRepo, target: Target) -> Collected:
+    if target.standalone:
+        return collect_worktree(repo)
+    settings = base_settings(repo, target.base)
+    collected = Collected(settings)
+    models_dir = settings.models_dir
+    for change in repo.diff(target.base, target.head, [models_dir, POLICY_FILE]):
+        if change.path == POLICY_FILE:
+            if change.head is not None:
+                _judge_policy(repo, change.path, change.head, collected)
+            continue
+        kind = classify(change.path, models_dir)
+        if kind == "model":
+            base = _parse(repo, change.path, change.base) if change.base else None
+            head = _parse(repo, change.path, change.head) if change.head else None
+            collected.files.append(FileChange(change.path, base, head))
+        elif change.head is not None:
+            problem = _stray(change.path, change.head.mode, kind, models_dir)
+            if problem:
+                collected.violations.append(problem)
+    _add_twins(repo, target.head, collected)
+    return collected
+
+
+def base_settings(repo: GitRepo, base: str | None) -> Settings:
+    """The policy that judges a change: the base's. An invalid one means the change cannot be judged."""
+    if base is None:
+        return Settings()
+    entry = repo.entries(base, [POLICY_FILE]).get(POLICY_FILE)
+    parsed = parse_settings(read(repo, POLICY_FILE, entry) if entry else None)
+    if isinstance(parsed, Rejected):
+        first = parsed.violations[0]
+        raise FatalError(
+            f"{POLICY_FILE} at the base ({base[:12]}) is invalid, so the change cannot be judged: "
+            f"line {first.line}: {first.message} (fix it on the base branch first)"
+        )
+    return parsed
+
+
+def collect_worktree(repo: GitRepo) -> Collected:
+    """--all: every model file in the working tree, each judged on its own."""
+    policy_path = os.path.join(repo.root, POLICY_FILE)
+    settings = Settings()
+    violations: list[Violation] = []
+    if os.path.lexists(policy_path):
+        parsed = parse_settings(read_worktree(policy_path, POLICY_FILE))
+        if isinstance(parsed, Rejected):
+            violations.extend(parsed.violations)  # judged under the defaults meanwhile
+        else:
+            settings = parsed
+    collected = Collected(settings, violations=violations)
+    models_dir = settings.models_dir
+    for path in _walk(repo.root, models_dir):
+        kind = classify(path, models_dir)
+        if kind == "model":
+            head = parse_model(path, read_worktree(os.path.join(repo.root, path), path))
+            collected.files.append(FileChange(path, None, head))
+        else:
+            mode = SYMLINK_MODE if os.path.islink(os.path.join(repo.root, path)) else "100644"
+            problem = _stray(path, mode, kind, models_dir)
+            if problem:
+                collected.violations.append(problem)
+    _add_twins(repo, WORKTREE, collected)
+    return collected
+
+
+def classify(path: str, models_dir: str) -> str:
+    """'model' for models/<name>.yaml, 'nested' for a YAML file deeper down, 'other' otherwise."""
+    rest = path[len(models_dir) + 1 :]
+    is_yaml = posixpath.splitext(rest)[1] in MODEL_SUFFIXES
+    if is_yaml and "/" not in rest:
+        return "model"
+    return "nested" if is_yaml else "other"
+
+
+def _stray(path: str, mode: str, kind: str, models_dir: str) -> Violation | None:
+    """A file in the models folder that is not a model file but looks like it should be checked."""
+    if mode in (SYMLINK_MODE, SUBMODULE_MODE):
+        what = "a symbolic link" if mode == SYMLINK_MODE else "a git submodule"
+        return Violation(path, 1, 1, "file-type", f"{path} is {what}: the models folder holds regular files only")
+    if kind == "nested":
+        return Violation(
+            path, 1, 1, "file-type",
+            f"{path} is in a subfolder: model files live directly in {models_dir}/ (move it there, or it is never checked)",
+        )
+    return None
+
+
+def _parse(repo: GitRepo, path: str, entry: Entry) -> Parsed:
+    return parse_model(path, read(repo, path, entry))
+
+
+def _judge_policy(repo: GitRepo, path: str, entry: Entry, collected: Collected) -> None:
+    parsed = parse_settings(read(repo, path, entry))
+    if isinstance(parsed, Rejected):
+        collected.violations.extend(parsed.violations)
+
+
+def _add_twins(repo: GitRepo, head: str, collected: Collected) -> None:
+    """Note model files that share a name with a sibling (fraud.yaml beside fraud.yml)."""
+    present = [c for c in collected.files if c.head is not None and not isinstance(c.head, Rejected)]
+    if not present:
+        return
+    siblings = {c.path: [_sibling(c.path, s) for s in MODEL_SUFFIXES if not c.path.endswith(s)] for c in present}
+    found = repo.entries(head, sorted({p for paths in siblings.values() for p in paths}))
+    for index, change in enumerate(collected.files):
+        twins = tuple(p for p in siblings.get(change.path, ()) if p in found)
+        if twins:
+            collected.files[index] = FileChange(change.path, change.base, change.head, twins)
+
+
+def _sibling(path: str, suffix: str) -> str:
+    return posixpath.join(posixpath.dirname(path), model_stem(path) + suffix)
+
+
+def _walk(root: str, models_dir: str) -> list[str]:
+    """Repo-relative paths of every file under the models folder, links not followed."""
+    top = os.path.join(root, models_dir)
+    if not os.path.isdir(top) or os.path.islink(top):
+        return []
+    found = []
+    for folder, dirs, files in os.walk(top):
+        rel = os.path.relpath(folder, root).replace(os.sep, "/")
+        dirs[:] = [d for d in dirs if d != ".git"]
+        found.extend(f"{rel}/{name}" for name in files)
+        found.extend(f"{rel}/{name}" for name in dirs if os.path.islink(os.path.join(folder, name)))
+    return sorted(found)

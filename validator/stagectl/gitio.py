@@ -1,0 +1,244 @@
+"""Git, through a handful of plumbing commands.
+
+Cost follows the change, not the repository: one `diff-tree`/`diff-index` lists what changed under
+the models folder, and blobs are read through GitPython's persistent `cat-file --batch` process
+(one process for all of them, sizes checked first so a 50 MB blob is never read).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from stagectl.errors import FatalError
+
+if TYPE_CHECKING:
+    import git
+
+INDEX = "INDEX"
+WORKTREE = "WORKTREE"
+ZERO_SHAS = ("0" * 40, "0" * 64)
+SYMLINK_MODE = "120000"
+SUBMODULE_MODE = "160000"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One side of a changed path: its mode, and its blob (None: read it from the working tree)."""
+
+    mode: str
+    sha: str | None
+
+
+@dataclass(frozen=True)
+class PathChange:
+    path: str
+    base: Entry | None
+    head: Entry | None
+
+
+def _import_git() -> object:
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")  # a missing git is reported by us, not at import
+    import git
+
+    return git
+
+
+def literal(paths: Iterable[str]) -> list[str]:
+    """Pathspecs that match these paths and nothing else (no globbing, no magic)."""
+    return [f":(literal){path}" for path in paths]
+
+
+class GitRepo:
+    """A work tree and its repository. Close it to stop the `cat-file` helpers."""
+
+    def __init__(self, root: str, runner: git.cmd.Git) -> None:
+        self.root = root
+        self._git = runner
+        self._empty_tree: str | None = None
+
+    @classmethod
+    def discover(cls, cwd: str | None = None) -> GitRepo:
+        git = _import_git()
+        where = cwd or os.getcwd()
+        runner = git.cmd.Git(where)  # type: ignore[attr-defined]
+        try:
+            out = runner.execute(["git", "rev-parse", "--show-toplevel"], stdout_as_string=True)
+        except git.exc.GitCommandNotFound:  # type: ignore[attr-defined]
+            raise FatalError("git is not installed (or not on PATH): stagectl needs it") from None
+        except git.exc.GitCommandError as error:  # type: ignore[attr-defined]
+            raise FatalError(f"{_first_line(error.stderr)}: run stagectl inside your models repository") from None
+        root = str(out).strip()
+        return cls(root, git.cmd.Git(root))  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self._git.clear_cache()
+
+    def __enter__(self) -> GitRepo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- running git ---------------------------------------------------------------------------
+
+    def run(self, *args: str, allowed: Sequence[int] = (0,)) -> bytes:
+        """Run git, returning stdout; a failure is a FatalError with git's own reason."""
+        from git.exc import GitCommandError
+
+        try:
+            status, out, err = self._git.execute(
+                ["git", *args],
+                with_extended_output=True,
+                with_exceptions=False,
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
+            )
+        except GitCommandError as error:  # pragma: no cover - with_exceptions=False
+            raise FatalError(f"git {args[0]} failed: {_first_line(error.stderr)}") from None
+        if status not in allowed:
+            raise FatalError(f"git {args[0]} failed: {_first_line(err)}")
+        return bytes(out)
+
+    # -- revisions -----------------------------------------------------------------------------
+
+    def commit(self, ref: str) -> str | None:
+        """The commit `ref` names, or None when there is no such commit here."""
+        if not ref or ref.startswith("-"):
+            return None
+        out = self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", allowed=(0, 1, 128))
+        text = out.decode("utf-8", "replace").strip()
+        return text or None
+
+    def head(self) -> str | None:
+        """HEAD's commit, or None in a repository with no commits yet."""
+        return self.commit("HEAD")
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        out = self.run("merge-base", a, b, allowed=(0, 1))
+        return out.decode().strip() or None
+
+    def first_parent(self, sha: str) -> str | None:
+        return self.commit(f"{sha}^1")
+
+    def is_shallow(self) -> bool:
+        return self.run("rev-parse", "--is-shallow-repository").strip() == b"true"
+
+    def empty_tree(self) -> str:
+        """The empty tree's id (differs between sha1 and sha256 repositories)."""
+        if self._empty_tree is None:
+            self._empty_tree = self.run("hash-object", "-t", "tree", os.devnull).decode().strip()
+        return self._empty_tree
+
+    # -- what changed ----------------------------------------------------------------------------
+
+    def diff(self, base: str | None, head: str, paths: Sequence[str]) -> list[PathChange]:
+        """Paths under `paths` that differ between commit `base` (None: empty) and `head`.
+
+        `head` is a commit, INDEX or WORKTREE. Renames are not detected: a renamed file is a
+        deletion plus an addition. Untracked files count for WORKTREE.
+        """
+        tree = base or self.empty_tree()
+        spec = ["--", *literal(paths)]
+        if head == INDEX:
+            out = self.run("diff-index", "--cached", "-z", "--no-renames", "--ignore-submodules=none", tree, *spec)
+        elif head == WORKTREE:
+            out = self.run("diff-index", "-z", "--no-renames", "--ignore-submodules=none", tree, *spec)
+        else:
+            out = self.run("diff-tree", "-r", "-z", "--no-renames", "--ignore-submodules=none", tree, head, *spec)
+        changes = _parse_raw(out, worktree=head == WORKTREE)
+        if head == WORKTREE:
+            changes += [PathChange(path, None, Entry("100644", None)) for path in self.untracked(paths)]
+        return changes
+
+    def untracked(self, paths: Sequence[str]) -> list[str]:
+        out = self.run("ls-files", "-z", "--others", "--exclude-standard", "--", *literal(paths))
+        return [_path(raw) for raw in out.split(b"\0") if raw]
+
+    def entries(self, head: str, paths: Sequence[str]) -> dict[str, Entry]:
+        """The entries at these exact paths in a commit, the index or the working tree."""
+        if not paths:
+            return {}
+        if head == WORKTREE:
+            return {p: Entry("100644", None) for p in paths if os.path.lexists(os.path.join(self.root, p))}
+        if head == INDEX:
+            out = self.run("ls-files", "-z", "--stage", "--", *literal(paths))
+            found = {}
+            for record in out.split(b"\0"):
+                if record:
+                    meta, _, name = record.partition(b"\t")
+                    mode, sha, _stage = meta.decode().split()
+                    found[_path(name)] = Entry(mode, sha)
+            return found
+        out = self.run("ls-tree", "-z", "--full-tree", head, "--", *literal(paths))
+        found = {}
+        for record in out.split(b"\0"):
+            if record:
+                meta, _, name = record.partition(b"\t")
+                mode, _type, sha = meta.decode().split()
+                found[_path(name)] = Entry(mode, sha)
+        return found
+
+    # -- contents ---------------------------------------------------------------------------------
+
+    def blob_size(self, sha: str) -> int:
+        _sha, _type, size = self._git.get_object_header(sha)
+        return int(size)
+
+    def blob(self, sha: str) -> bytes:
+        _sha, _type, _size, data = self._git.get_object_data(sha)
+        return bytes(data)
+
+    def blobs_of(self, rev: str, path: str) -> list[str]:
+        """Every blob `path` had in `rev`'s history (merges and side branches too), newest first."""
+        out = self.run(
+            "log", "--full-history", "--diff-merges=separate", "--no-renames", "--format=", "--raw", "-z", "--no-abbrev",
+            rev, "--", *literal([path]),
+        )
+        seen: dict[str, None] = {}
+        for change in _parse_raw(out, worktree=False):
+            if change.head is not None and change.head.sha:
+                seen.setdefault(change.head.sha, None)
+        return list(seen)
+
+
+def _path(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _parse_raw(out: bytes, worktree: bool) -> list[PathChange]:
+    """Parse `git diff --raw -z`: `:mode mode sha sha status\\0path\\0` records."""
+    tokens = out.split(b"\0")
+    changes: list[PathChange] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i].lstrip(b"\n")
+        i += 1
+        if not token.startswith(b":"):
+            continue
+        old_mode, new_mode, old_sha, new_sha, status = token[1:].decode().split()
+        path = _path(tokens[i])
+        i += 1
+        base = None if old_mode == "000000" else Entry(old_mode, old_sha)
+        if new_mode == "000000":
+            head = None
+        elif worktree or new_sha in ZERO_SHAS:
+            head = Entry(new_mode, None)
+        else:
+            head = Entry(new_mode, new_sha)
+        if status.startswith("D"):
+            head = None
+        changes.append(PathChange(path, base, head))
+    return changes
+
+
+def _first_line(text: object) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
+    line = lines[0] if lines else "unknown error"
+    for prefix in ("stderr: '", "fatal: ", "error: "):
+        if line.startswith(prefix):
+            line = line[len(prefix) :]
+    return line.rstrip("'").strip()

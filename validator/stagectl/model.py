@@ -1,0 +1,108 @@
+"""Plain data that flows between the loader, the rules and the reporters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Union
+
+STAGES = ("none", "staging", "production", "archived")
+NEW = "new"  # pseudo from-stage of a version that did not exist at the base
+
+Path = tuple[Union[str, int], ...]
+"""A location inside a YAML document: keys and list indexes from the root."""
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int  # 1-based
+    column: int  # 1-based
+
+
+START = Position(1, 1)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule, as every reporter prints it."""
+
+    file: str
+    line: int
+    column: int
+    rule: str
+    message: str
+    model: str | None = None
+    version: int | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.file, self.line, self.column, self.rule)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A YAML document turned into plain data, with the position of every key and item."""
+
+    data: Any
+    positions: Mapping[Path, Position]
+
+    def position(self, path: Path) -> Position:
+        """The position of `path`, or of its nearest ancestor that has one."""
+        while path:
+            found = self.positions.get(path)
+            if found is not None:
+                return found
+            path = path[:-1]
+        return self.positions.get((), START)
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    stage: str
+    fields: Mapping[str, Any]  # every key of the entry, as written (source, run_id, metrics, ...)
+    index: int  # position in the file's `versions` list
+
+    @property
+    def path(self) -> Path:
+        return ("versions", self.index)
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A model file that passed the YAML and schema checks."""
+
+    path: str  # repo-relative, with "/"
+    name: str
+    versions: tuple[Version, ...]
+    document: Document = field(repr=False, compare=False)
+
+    def position(self, path: Path) -> Position:
+        return self.document.position(path)
+
+    def by_number(self) -> dict[int, Version]:
+        """Versions by number; with duplicates, the first entry wins (the duplicate is its own error)."""
+        found: dict[int, Version] = {}
+        for version in self.versions:
+            found.setdefault(version.number, version)
+        return found
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A file that could not be read as a model: the reasons, as violations."""
+
+    path: str
+    violations: tuple[Violation, ...]
+
+
+Parsed = Union[ModelFile, Rejected]
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A file stagectl refuses to read at all (a symlink, a 50 MB blob)."""
+
+    rule: str
+    message: str
+
+
+Content = Union[bytes, Unreadable]

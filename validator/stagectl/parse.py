@@ -1,0 +1,79 @@
+"""Turn file contents into checked data: a ModelFile or the reasons it is not one; the settings."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Any
+
+from stagectl import schemas, yamlsafe
+from stagectl.model import START, Content, Document, ModelFile, Parsed, Rejected, Unreadable, Version, Violation
+from stagectl.policy import POLICY_FILE, Settings, settings_from_data
+
+MODEL_SUFFIXES = (".yaml", ".yml")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def model_stem(path: str) -> str:
+    """`fraud` for `models/fraud.yaml`."""
+    return posixpath.splitext(posixpath.basename(path))[0]
+
+
+def parse_model(path: str, content: Content) -> Parsed:
+    """Read one model file; every problem becomes a violation pointing at its line."""
+    stem = model_stem(path)
+    if isinstance(content, Unreadable):
+        return Rejected(path, (Violation(path, 1, 1, content.rule, content.message, stem),))
+    loaded = yamlsafe.load(content)
+    if loaded.document is None:
+        return Rejected(path, tuple(Violation(path, p.position.line, p.position.column, p.rule, p.message, stem) for p in loaded.problems))
+    document = loaded.document
+    data = document.data
+    name = data.get("name") if isinstance(data, dict) else None
+    model = name if isinstance(name, str) and NAME_PATTERN.fullmatch(name) and ".." not in name else stem
+    errors = schemas.schema_errors(data, "model")
+    if errors:
+        violations = []
+        for error in errors:
+            rule = "model-name" if error.path == ("name",) and error.keyword in ("pattern", "not") else "schema"
+            position = document.position(error.path)
+            violations.append(Violation(path, position.line, position.column, rule, error.message, model, _version_at(data, error.path)))
+        return Rejected(path, tuple(violations))
+    versions = tuple(
+        Version(number=entry["version"], stage=entry["stage"], fields=entry, index=index)
+        for index, entry in enumerate(data["versions"])
+    )
+    return ModelFile(path=path, name=data["name"], versions=versions, document=document)
+
+
+def _version_at(data: Any, path: tuple[Any, ...]) -> int | None:
+    """The version number of the entry a schema error sits in, when it has a readable one."""
+    if len(path) >= 2 and path[0] == "versions" and isinstance(path[1], int):
+        entry = data["versions"][path[1]]
+        number = entry.get("version") if isinstance(entry, dict) else None
+        if isinstance(number, int) and not isinstance(number, bool):
+            return number
+    return None
+
+
+def parse_settings(content: Content | None, path: str = POLICY_FILE) -> Settings | Rejected:
+    """Read `stagectl.yaml` (None: absent, defaults). Every problem is a `policy` violation."""
+    if content is None:
+        return Settings()
+    if isinstance(content, Unreadable):
+        return Rejected(path, (Violation(path, 1, 1, "policy", content.message),))
+    loaded = yamlsafe.load(content)
+    if loaded.document is None:
+        return Rejected(path, tuple(Violation(path, p.position.line, p.position.column, "policy", p.message) for p in loaded.problems))
+    document: Document = loaded.document
+    if document.data is None:  # a file of comments: all defaults
+        return Settings()
+    errors = schemas.schema_errors(document.data, "policy")
+    if errors:
+        return Rejected(path, tuple(_policy_violation(path, document, e.path, e.message) for e in errors))
+    return settings_from_data(document.data)
+
+
+def _policy_violation(path: str, document: Document, where: tuple[Any, ...], message: str) -> Violation:
+    position = document.position(where) if where else START
+    return Violation(path, position.line, position.column, "policy", message)

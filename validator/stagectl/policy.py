@@ -1,0 +1,71 @@
+"""`stagectl.yaml`: the policy that judges a change, and where the registry lives.
+
+Every key is optional; the defaults below are the contract's. A `transitions` map replaces the
+default list only for the from-stages it names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+POLICY_FILE = "stagectl.yaml"
+
+DEFAULT_TRANSITIONS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "new": frozenset({"none", "staging"}),
+        "none": frozenset({"staging", "archived"}),
+        "staging": frozenset({"production", "none", "archived"}),
+        "production": frozenset({"archived", "staging"}),
+        "archived": frozenset({"staging"}),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    transitions: Mapping[str, frozenset[str]] = field(default_factory=lambda: DEFAULT_TRANSITIONS)
+    rollback: bool = True
+    max_production: int | None = 1
+    immutable: tuple[str, ...] = ("source", "run_id")
+
+    def allows(self, from_stage: str, to_stage: str) -> bool:
+        return to_stage in self.transitions.get(from_stage, frozenset())
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    uri: str | None = None  # None: MLflow's embedded sqlite store at the repository root
+    mode: str = "aliases"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything `stagectl.yaml` says, defaults filled in."""
+
+    models_dir: str = "models"
+    policy: Policy = field(default_factory=Policy)
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
+
+
+DEFAULT_SETTINGS = Settings()
+
+
+def settings_from_data(data: Mapping[str, Any] | None) -> Settings:
+    """Build settings from a document that already passed the policy schema."""
+    if not data:
+        return DEFAULT_SETTINGS
+    policy_data: Mapping[str, Any] = data.get("policy") or {}
+    transitions = dict(DEFAULT_TRANSITIONS)
+    for from_stage, targets in (policy_data.get("transitions") or {}).items():
+        transitions[from_stage] = frozenset(targets)
+    policy = Policy(
+        transitions=MappingProxyType(transitions),
+        rollback=policy_data.get("rollback", True),
+        max_production=policy_data.get("max_production", 1),
+        immutable=tuple(policy_data.get("immutable", ("source", "run_id"))),
+    )
+    registry_data: Mapping[str, Any] = data.get("registry") or {}
+    registry = RegistrySettings(uri=registry_data.get("uri"), mode=registry_data.get("mode", "aliases"))
+    return Settings(models_dir=data.get("models_dir", "models"), policy=policy, registry=registry)

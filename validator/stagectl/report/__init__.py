@@ -1,0 +1,53 @@
+"""Reporters: one per `--format`, all fed the same CheckResult."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, TextIO
+
+from stagectl.model import Violation
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    base: str | None
+    head: str  # a commit sha, "INDEX" or "WORKTREE"
+    files_checked: int
+    violations: tuple[Violation, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    @property
+    def files_with_errors(self) -> int:
+        return len({v.file for v in self.violations})
+
+
+@dataclass(frozen=True)
+class Output:
+    out: TextIO
+    err: TextIO
+    env: Mapping[str, str]
+    quiet: bool = False
+
+
+Reporter = Callable[[CheckResult, Output], None]
+
+
+def summary_line(result: CheckResult) -> str:
+    files = f"{result.files_checked} model file{'s' if result.files_checked != 1 else ''} checked"
+    if result.ok:
+        return f"stagectl: {files}, no errors"
+    count = len(result.violations)
+    return f"stagectl: {files}: {count} error{'s' if count != 1 else ''} in {result.files_with_errors} file{'s' if result.files_with_errors != 1 else ''}"
+
+
+def reporters() -> dict[str, Reporter]:
+    """Format name -> reporter; also the `--format` choices."""
+    from stagectl.report import github, jsonout, text
+
+    return {"text": text.report, "json": jsonout.report, "github": github.report}
+
+
+FORMATS = ("text", "json", "github")

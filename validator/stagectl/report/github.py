@@ -1,0 +1,41 @@
+"""GitHub Actions: an `::error` annotation per violation, and a table in the job's step summary."""
+
+from __future__ import annotations
+
+from stagectl.ghactions import escape_data, escape_property
+from stagectl.report import CheckResult, Output, summary_line
+
+
+def report(result: CheckResult, output: Output) -> None:
+    for v in result.violations:
+        properties = ",".join(
+            f"{key}={escape_property(str(value))}"
+            for key, value in (("file", v.file), ("line", v.line), ("col", v.column), ("title", v.rule))
+        )
+        output.out.write(f"::error {properties}::{escape_data(v.message)}\n")
+    if not output.quiet:
+        output.err.write(summary_line(result) + "\n")
+    summary_path = output.env.get("GITHUB_STEP_SUMMARY")
+    if summary_path:
+        try:
+            with open(summary_path, "a", encoding="utf-8") as handle:
+                handle.write(markdown(result))
+        except OSError as error:
+            output.err.write(f"stagectl: warning: cannot write the step summary {summary_path}: {error.strerror}\n")
+
+
+def markdown(result: CheckResult) -> str:
+    lines = ["### stagectl check", ""]
+    if result.ok:
+        lines.append(f"✅ {summary_line(result).removeprefix('stagectl: ')}")
+        return "\n".join(lines) + "\n\n"
+    lines.append(f"❌ {summary_line(result).removeprefix('stagectl: ')}")
+    lines += ["", "| file | line | rule | message |", "|---|---|---|---|"]
+    for v in result.violations:
+        lines.append(f"| `{_cell(v.file)}` | {v.line}:{v.column} | `{v.rule}` | {_cell(v.message)} |")
+    return "\n".join(lines) + "\n\n"
+
+
+def _cell(text: str) -> str:
+    """Keep a table cell one cell: no pipes, no newlines, no raw HTML."""
+    return " ".join(text.split()).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")

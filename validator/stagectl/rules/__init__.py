@@ -1,0 +1,65 @@
+"""The rules: pure functions from a file's base and head state to violations, keyed by rule id.
+
+A rule never reads git or the disk. What it needs from history comes through `History`, which
+the caller answers lazily (only a rollback asks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Protocol
+
+from stagectl.model import ModelFile, Path, Violation
+from stagectl.policy import Policy
+
+
+@dataclass(frozen=True)
+class Change:
+    """One model file as a change leaves it (`head`), beside what it was at the base."""
+
+    path: str
+    base: ModelFile | None
+    head: ModelFile | None
+    twins: tuple[str, ...] = ()  # other files in the models folder for the same model name
+
+
+class History(Protocol):
+    def was_in_production(self, path: str, version: int) -> bool:
+        """Whether `version` was in production in `path` at some commit of the base's history."""
+
+
+class NoHistory:
+    """For judging a file on its own: nothing was ever in production."""
+
+    def was_in_production(self, path: str, version: int) -> bool:
+        return False
+
+
+Check = Callable[[Change, Policy, History], Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    check: Check
+    standalone: bool  # also judged by `check --all`, where each file stands alone
+
+
+def violation(file: ModelFile, path: Path, rule: str, message: str, version: int | None = None) -> Violation:
+    position = file.position(path)
+    return Violation(file.path, position.line, position.column, rule, message, file.name, version)
+
+
+def all_rules() -> tuple[Rule, ...]:
+    from stagectl.rules import immutable, names, production, removal, transitions, versions
+
+    return (
+        names.RULE,
+        versions.DUPLICATE,
+        versions.NUMBER,
+        versions.REMOVED,
+        immutable.RULE,
+        transitions.RULE,
+        production.RULE,
+        removal.RULE,
+    )

@@ -1,0 +1,31 @@
+"""model-name: the model's name is its file's stem, and one file per model."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Iterator
+
+from stagectl.model import Violation
+from stagectl.parse import model_stem
+from stagectl.policy import Policy
+from stagectl.rules import Change, History, Rule, violation
+
+
+def check(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
+    head = change.head
+    if head is None:
+        return
+    stem = model_stem(head.path)
+    if head.name != stem:
+        yield violation(
+            head,
+            ("name",),
+            "model-name",
+            f"name '{head.name}' does not match the file name '{posixpath.basename(head.path)}': "
+            f"rename the file to {head.name}{posixpath.splitext(head.path)[1]} or set 'name: {stem}'",
+        )
+    for twin in change.twins:
+        yield violation(head, ("name",), "model-name", f"model '{stem}' is also declared in {twin}: keep one file per model")
+
+
+RULE = Rule("model-name", check, standalone=True)

@@ -1,0 +1,30 @@
+"""model-removed: a model file goes only once nothing in it is live."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from stagectl.model import Violation
+from stagectl.policy import Policy
+from stagectl.rules import Change, History, Rule
+
+
+def check(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
+    base = change.base
+    if change.head is not None or base is None:
+        return
+    live = [v for v in base.by_number().values() if v.stage != "archived"]
+    if not live:
+        return
+    which = ", ".join(f"version {v.number} is {v.stage}" for v in live)
+    yield Violation(
+        change.path,
+        1,
+        1,
+        "model-removed",
+        f"{change.path} was deleted while {which}: archive every version first, then delete the file",
+        base.name,
+    )
+
+
+RULE = Rule("model-removed", check, standalone=False)

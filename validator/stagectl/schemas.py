@@ -1,0 +1,179 @@
+"""The JSON Schemas in the repository's `schemas/` folder, with errors a person can act on.
+
+The schema files are the single source of truth: a wheel carries them as `stagectl/schemas/`
+(mapped from the top-level folder at build time); a source checkout reads the folder itself.
+jsonschema's own messages print the offending value with `repr` (unbounded on hostile input) and
+name JSON paths; these messages name the key and say what to write instead.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path as FsPath
+from typing import TYPE_CHECKING, Any, Iterator
+
+from stagectl.model import Path
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
+
+SCHEMA_FILES = {"model": "model.schema.json", "policy": "policy.schema.json"}
+
+
+def schema_dir() -> Traversable:
+    packaged = resources.files("stagectl") / "schemas"
+    if packaged.is_dir():
+        return packaged
+    return FsPath(__file__).resolve().parents[2] / "schemas"  # source checkout, editable install
+
+
+@functools.lru_cache(maxsize=None)
+def load_schema(kind: str) -> dict[str, Any]:
+    text = (schema_dir() / SCHEMA_FILES[kind]).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(kind: str) -> Validator:
+    from jsonschema import Draft202012Validator  # heavy: only when something is validated
+
+    return Draft202012Validator(load_schema(kind))
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    path: Path  # where to point: the offending key, or the object missing one
+    keyword: str  # the JSON Schema keyword that failed (pattern, required, ...)
+    message: str
+
+
+def schema_errors(data: Any, kind: str) -> list[SchemaError]:
+    """Every way `data` breaks the schema, in document order of their paths."""
+    if data is None:
+        return [SchemaError((), "type", "the file is empty: " + _EMPTY_HINT[kind])]
+    validator = _validator(kind)
+    found: dict[tuple[Path, str], SchemaError] = {}
+    for error in validator.iter_errors(data):
+        for item in _explain(error):
+            found.setdefault((item.path, item.message), item)
+    return list(found.values())
+
+
+_EMPTY_HINT = {
+    "model": "a model file needs at least 'name' and 'versions'",
+    "policy": "delete it, or write the keys you want to change",
+}
+
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _explain(error: ValidationError) -> Iterator[SchemaError]:
+    path: Path = tuple(error.absolute_path)
+    keyword = str(error.validator)
+    value = error.validator_value
+    instance = error.instance
+    where = describe_path(path)
+    if keyword == "additionalProperties" and isinstance(instance, dict):
+        allowed = list(error.schema.get("properties", {}))
+        for key in instance:
+            if key not in allowed:
+                yield SchemaError(path + (key,), keyword, _unknown_key(key, where, allowed))
+    elif keyword == "required" and isinstance(instance, dict):
+        for key in value:
+            if key not in instance:
+                yield SchemaError(path, keyword, f"{where} is missing '{key}'{_REQUIRED_HINT.get(key, '')}")
+    elif keyword == "type":
+        expected = [value] if isinstance(value, str) else list(value)
+        words = " or ".join(_TYPE_WORDS.get(t, t) for t in expected)
+        yield SchemaError(path, keyword, f"{where} must be {words}, not {describe_value(instance)}")
+    elif keyword == "enum":
+        choices = ", ".join(str(choice) for choice in value)
+        yield SchemaError(path, keyword, f"{where} must be one of {choices}, not {describe_value(instance)}")
+    elif keyword == "propertyNames":
+        yield SchemaError(path + (instance,), keyword, f"the key {describe_value(instance)} in {where} is empty or too long")
+    elif keyword in ("pattern", "not"):
+        yield SchemaError(path, keyword, f"{where} {describe_value(instance)} {_PATTERN_HINT.get(path[-1:], 'has the wrong form')}")
+    elif keyword in ("minimum", "exclusiveMinimum"):
+        yield SchemaError(path, keyword, f"{where} must be at least {value}, not {describe_value(instance)}")
+    elif keyword in ("maximum", "exclusiveMaximum"):
+        yield SchemaError(path, keyword, f"{where} must be at most {value}, not {describe_value(instance)}")
+    elif keyword == "minLength":
+        yield SchemaError(path, keyword, f"{where} must not be empty")
+    elif keyword == "maxLength":
+        yield SchemaError(path, keyword, f"{where} is longer than {value} characters")
+    elif keyword == "uniqueItems":
+        yield SchemaError(path, keyword, f"{where} lists the same item twice: keep one")
+    else:
+        yield SchemaError(path, keyword, f"{where} does not match the schema ({keyword})")
+
+
+_REQUIRED_HINT = {
+    "name": ": add 'name: <the file name without .yaml>'",
+    "versions": ": add 'versions: []' (or the list of versions)",
+    "version": ": every version needs its number",
+    "stage": ": add one of none, staging, production, archived",
+    "source": ": add the artifact URI (e.g. s3://bucket/model/1)",
+}
+
+_PATTERN_HINT: dict[Path, str] = {
+    ("name",): "is not a valid model name: use letters, digits, '.', '_' and '-' (starting with a letter or digit, "
+    "at most 128, never '..')",
+    ("models_dir",): "must be a relative folder inside the repository (letters, digits, '.', '_', '-', '/'; no '..')",
+}
+
+
+def _unknown_key(key: str, where: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key '{_short(key)}' in {where}: did you mean '{close[0]}'?"
+    return f"unknown key '{_short(key)}' in {where} (allowed: {', '.join(allowed)})"
+
+
+def describe_path(path: Path) -> str:
+    """`versions[2].stage` for ("versions", 2, "stage"); "the file" for the root."""
+    if not path:
+        return "the file"
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return _short(text, 80)
+
+
+def describe_value(value: Any) -> str:
+    """A short, safe rendering of a YAML value, with a hint where YAML surprised the author."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        word = "true" if value else "false"
+        return f"the boolean {word} (YAML reads yes/no/on/off/true/false as booleans: quote it if you mean text)"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return f"the date {value.isoformat()} (quote it if you mean text)"
+    if isinstance(value, str):
+        return repr(_short(value))
+    if isinstance(value, (int, float)):
+        return _short(repr(value))
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,296 @@
+"""Read YAML from a pull request as hostile input.
+
+Model files arrive in pull requests, so the loader accepts only what a model file needs:
+one document of mappings, lists and plain scalars. Anchors, aliases, explicit tags, merge keys,
+duplicate keys, deep nesting and oversized files are reported as rule errors, never executed.
+
+The document is built from libyaml's event stream rather than composed into a node tree: the
+composer recurses (a deeply nested file crashes the interpreter), while events are flat. The same
+pass records the 1-based position of every key and list item, so any later error can point at
+the line that causes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+import yaml
+from yaml import events
+from yaml.nodes import ScalarNode
+
+from stagectl.model import START, Document, Path, Position
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+WITH_LIBYAML = _Base is not yaml.SafeLoader
+
+
+class StrictLoader(_Base):  # type: ignore[misc, valid-type]
+    """libyaml's safe loader where present, PyYAML's pure-Python one otherwise.
+
+    Only its parser (events), resolver (plain scalar types) and safe scalar constructors are used.
+    """
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_VALUE_TAG = "tag:yaml.org,2002:value"
+
+
+@dataclass(frozen=True)
+class Problem:
+    rule: str
+    message: str
+    position: Position
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The document, or why there is none. `problems` is empty exactly when `document` is set."""
+
+    document: Document | None
+    problems: tuple[Problem, ...]
+
+
+class _Stop(Exception):
+    """A problem after which the rest of the file cannot be trusted."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _position(mark: Any) -> Position:
+    if mark is None:
+        return START
+    return Position(mark.line + 1, mark.column + 1)
+
+
+def load(content: bytes) -> Loaded:
+    """Parse `content` as one hostile YAML document."""
+    if len(content) > MAX_BYTES:
+        return _fail("yaml-unsafe", too_large(len(content)), START)
+    loader = StrictLoader(content)
+    try:
+        return _Builder(loader).build()
+    except _Stop as stop:
+        return Loaded(None, (stop.problem,))
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        reason = error.problem or error.context or "invalid YAML"
+        return _fail("yaml-syntax", f"invalid YAML: {reason}", _position(mark))
+    except yaml.YAMLError as error:  # reader errors: bad encoding, control characters
+        return _fail("yaml-syntax", f"invalid YAML: {_reader_reason(error)}", _reader_position(error))
+    except (ValueError, OverflowError, UnicodeError, RecursionError, MemoryError) as error:
+        return _fail("yaml-syntax", f"invalid YAML: {type(error).__name__}: {_short(str(error))}", START)
+    finally:
+        loader.dispose()
+
+
+def _fail(rule: str, message: str, position: Position) -> Loaded:
+    return Loaded(None, (Problem(rule, message, position),))
+
+
+def too_large(size: int) -> str:
+    return f"the file is {size / (1024 * 1024):.1f} MiB; model files are limited to 1 MiB"
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _reader_reason(error: yaml.YAMLError) -> str:
+    reason = getattr(error, "reason", None)
+    character = getattr(error, "character", None)
+    if reason and character is not None:
+        shown = f"#x{character:04x}" if isinstance(character, int) else repr(character)
+        return f"{reason} ({shown}): is this a binary file?"
+    return _short(str(error))
+
+
+def _reader_position(error: yaml.YAMLError) -> Position:
+    mark = getattr(error, "problem_mark", None)
+    if mark is not None:
+        return _position(mark)
+    return START
+
+
+class _Mapping:
+    __slots__ = ("value", "path", "key", "key_position", "key_lines")
+
+    def __init__(self, path: Path) -> None:
+        self.value: dict[Any, Any] = {}
+        self.path = path
+        self.key: Any = _NO_KEY
+        self.key_position = START
+        self.key_lines: dict[Any, int] = {}
+
+
+class _Sequence:
+    __slots__ = ("value", "path")
+
+    def __init__(self, path: Path) -> None:
+        self.value: list[Any] = []
+        self.path = path
+
+
+class _Skip:
+    """Swallows a collection used as a mapping key (already reported)."""
+
+    __slots__ = ("depth",)
+
+    def __init__(self) -> None:
+        self.depth = 1
+
+
+_NO_KEY = object()
+_Frame = Union[_Mapping, _Sequence, _Skip]
+
+
+class _Builder:
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.positions: dict[Path, Position] = {}
+        self.problems: list[Problem] = []
+        self.stack: list[_Frame] = []
+        self.root: Any = None
+        self.documents = 0
+
+    def build(self) -> Loaded:
+        get_event = self.loader.get_event
+        while True:
+            event = get_event()
+            kind = type(event)
+            if kind is events.ScalarEvent:
+                self._scalar(event)
+            elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
+                self._start(event, kind is events.MappingStartEvent)
+            elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
+                self._end()
+            elif kind is events.AliasEvent:
+                raise _Stop(Problem("yaml-unsafe", f"aliases are not allowed (*{event.anchor}): write the value out", _position(event.start_mark)))
+            elif kind is events.DocumentStartEvent:
+                self.documents += 1
+                if self.documents > 1:
+                    raise _Stop(Problem("yaml-syntax", "the file holds more than one YAML document (a second '---'): keep one", _position(event.start_mark)))
+            elif kind is events.StreamEndEvent:
+                break
+        if self.problems:
+            return Loaded(None, tuple(self.problems))
+        return Loaded(Document(self.root, self.positions), ())
+
+    def _guard(self, event: Any) -> None:
+        if event.anchor is not None:
+            raise _Stop(Problem("yaml-unsafe", f"anchors are not allowed (&{event.anchor}): write each value out", _position(event.start_mark)))
+        if event.tag is not None:
+            tag = event.tag.replace("tag:yaml.org,2002:", "!!")
+            raise _Stop(Problem("yaml-unsafe", f"explicit tags are not allowed ({_short(tag, 60)}): remove the tag", _position(event.start_mark)))
+
+    def _scalar(self, event: Any) -> None:
+        self._guard(event)
+        top = self.stack[-1] if self.stack else None
+        if type(top) is _Skip:
+            return
+        value: Any = event.value
+        if event.implicit[0]:  # plain scalar: its type comes from the resolver
+            tag = self.loader.resolve(ScalarNode, value, (True, False))
+            if tag == _MERGE_TAG:
+                raise _Stop(Problem("yaml-unsafe", "merge keys (<<) are not allowed: write each key out", _position(event.start_mark)))
+            if tag != _STR_TAG and tag != _VALUE_TAG:
+                value = self._construct(tag, event)
+        self._place(value, _position(event.start_mark))
+
+    def _construct(self, tag: str, event: Any) -> Any:
+        node = ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+        try:
+            return self.loader.yaml_constructors[tag](self.loader, node)
+        except (ValueError, OverflowError) as error:
+            message = f"cannot read {_short(event.value, 40)!r} as {tag.rsplit(':', 1)[-1]} ({_short(str(error), 60)}): quote it if it is text"
+            raise _Stop(Problem("yaml-syntax", message, _position(event.start_mark))) from None
+
+    def _start(self, event: Any, is_mapping: bool) -> None:
+        self._guard(event)
+        top = self.stack[-1] if self.stack else None
+        if type(top) is _Skip:
+            top.depth += 1
+            return
+        position = _position(event.start_mark)
+        if type(top) is _Mapping and top.key is _NO_KEY:
+            self.problems.append(Problem("schema", "mapping keys must be plain strings, not lists or mappings", position))
+            self.stack.append(_Skip())
+            return
+        if len(self.stack) >= MAX_DEPTH:
+            raise _Stop(Problem("yaml-unsafe", f"the document nests deeper than {MAX_DEPTH} levels", position))
+        path = self._child_path(top, position)
+        frame: _Frame = _Mapping(path) if is_mapping else _Sequence(path)
+        self.stack.append(frame)
+
+    def _end(self) -> None:
+        frame = self.stack.pop()
+        if type(frame) is _Skip:
+            frame.depth -= 1
+            if frame.depth:
+                self.stack.append(frame)
+            return
+        assert not isinstance(frame, _Skip)
+        self._attach(frame.value)
+
+    def _child_path(self, top: _Frame | None, position: Position) -> Path:
+        """The path of the value about to be placed, recording the position of list items."""
+        if top is None:
+            self.positions[()] = position
+            return ()
+        if type(top) is _Sequence:
+            path = top.path + (len(top.value),)
+            self.positions[path] = position
+            return path
+        assert type(top) is _Mapping
+        return top.path + (top.key,)
+
+    def _place(self, value: Any, position: Position) -> None:
+        top = self.stack[-1] if self.stack else None
+        if type(top) is _Mapping and top.key is _NO_KEY:
+            self._key(top, value, position)
+            return
+        self._child_path(top, position)
+        self._attach(value)
+
+    def _key(self, mapping: _Mapping, key: Any, position: Position) -> None:
+        if not isinstance(key, str):
+            shown = "nothing (null)" if key is None else f"{_describe(key)}"
+            self.problems.append(Problem("schema", f"the key {shown} is not a string: quote it", position))
+        elif key in mapping.key_lines:
+            first = mapping.key_lines[key]
+            self.problems.append(
+                Problem("yaml-duplicate-key", f"key '{_short(key, 60)}' repeats the one on line {first}: keep one", position)
+            )
+        else:
+            mapping.key_lines[key] = position.line
+            self.positions[mapping.path + (key,)] = position
+        mapping.key = key
+        mapping.key_position = position
+
+    def _attach(self, value: Any) -> None:
+        if not self.stack:
+            self.root = value
+            return
+        top = self.stack[-1]
+        if type(top) is _Sequence:
+            top.value.append(value)
+        elif type(top) is _Mapping:
+            key = top.key
+            top.key = _NO_KEY
+            if isinstance(key, str) and key not in top.value:
+                top.value[key] = value
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (YAML reads yes/no/on/off as booleans)"
+    if isinstance(value, int):
+        return f"{value} (a number)"
+    return f"{_short(str(value), 40)} (a {type(value).__name__})"
