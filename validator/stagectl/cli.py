@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import NoReturn, Sequence
+from collections.abc import Sequence
+from typing import NoReturn
 
 from stagectl import __version__
 
@@ -34,9 +35,17 @@ def build_parser() -> argparse.ArgumentParser:
     which = check.add_mutually_exclusive_group()
     which.add_argument("--staged", action="store_true", help="judge the index against HEAD (the pre-commit hook)")
     which.add_argument("--all", action="store_true", help="validate every model file of the working tree on its own")
-    check.add_argument("--base", metavar="REF", help="judge HEAD (or --head) against the merge-base with REF, like a pull request")
-    check.add_argument("--head", metavar="REF", help="the commit to judge (default HEAD); alone: against its first parent")
-    check.add_argument("--format", choices=("text", "json", "github"), help="output format (default text; github inside GitHub Actions)")
+    check.add_argument(
+        "--base", metavar="REF", help="judge HEAD (or --head) against the merge-base with REF, like a pull request"
+    )
+    check.add_argument(
+        "--head", metavar="REF", help="the commit to judge (default HEAD); alone: against its first parent"
+    )
+    check.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        help="output format (default text; github inside GitHub Actions)",
+    )
     check.add_argument("-q", "--quiet", action="store_true", help="print errors only, no summary line")
     check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     check.set_defaults(handler=_check)
@@ -78,5 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(error, FatalError):
             sys.stderr.write(f"stagectl: error: {error}\n")
             return error.exit_code
-        sys.stderr.write(f"stagectl: internal error: {type(error).__name__}: {error} (rerun with --debug for the details)\n")
+        sys.stderr.write(
+            f"stagectl: internal error: {type(error).__name__}: {error} (rerun with --debug for the details)\n"
+        )
         return USAGE_EXIT

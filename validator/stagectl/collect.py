@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from stagectl.contents import read, read_worktree
 from stagectl.errors import FatalError
-from stagectl.gitio import SUBMODULE_MODE, SYMLINK_MODE, WORKTREE, Entry, GitRepo, PathChange
+from stagectl.gitio import SUBMODULE_MODE, SYMLINK_MODE, WORKTREE, Entry, GitRepo
 from stagectl.judge import FileChange
 from stagectl.model import Parsed, Rejected, Violation
 from stagectl.parse import MODEL_SUFFIXES, model_stem, parse_model, parse_settings
@@ -77,23 +77,40 @@ def collect_worktree(repo: GitRepo) -> Collected:
     if os.path.lexists(policy_path):
         parsed = parse_settings(read_worktree(policy_path, POLICY_FILE))
         if isinstance(parsed, Rejected):
-            violations.extend(parsed.violations)  # judged under the defaults meanwhile
+            violations.extend(parsed.violations)  # the files are judged under the defaults meanwhile
         else:
             settings = parsed
-    collected = Collected(settings, violations=violations)
-    models_dir = settings.models_dir
-    for path in _walk(repo.root, models_dir):
-        kind = classify(path, models_dir)
+    entries = {path: Entry(_worktree_mode(repo.root, path), None) for path in _walk(repo.root, settings.models_dir)}
+    collected = _collect_files(repo, settings, entries, WORKTREE)
+    collected.violations.extend(violations)
+    return collected
+
+
+def collect_commit(repo: GitRepo, rev: str) -> Collected:
+    """Every model file at commit `rev`, each judged on its own: what apply and status read.
+
+    An invalid `stagectl.yaml` at `rev` is a FatalError, as for a check's base.
+    """
+    settings = base_settings(repo, rev)
+    return _collect_files(repo, settings, repo.tree(rev, settings.models_dir), rev)
+
+
+def _collect_files(repo: GitRepo, settings: Settings, entries: dict[str, Entry], head: str) -> Collected:
+    collected = Collected(settings)
+    for path, entry in sorted(entries.items()):
+        kind = classify(path, settings.models_dir)
         if kind == "model":
-            head = parse_model(path, read_worktree(os.path.join(repo.root, path), path))
-            collected.files.append(FileChange(path, None, head))
+            collected.files.append(FileChange(path, None, _parse(repo, path, entry)))
         else:
-            mode = SYMLINK_MODE if os.path.islink(os.path.join(repo.root, path)) else "100644"
-            problem = _stray(path, mode, kind, models_dir)
+            problem = _stray(path, entry.mode, kind, settings.models_dir)
             if problem:
                 collected.violations.append(problem)
-    _add_twins(repo, WORKTREE, collected)
+    _add_twins(repo, head, collected)
     return collected
+
+
+def _worktree_mode(root: str, path: str) -> str:
+    return SYMLINK_MODE if os.path.islink(os.path.join(root, path)) else "100644"
 
 
 def classify(path: str, models_dir: str) -> str:
@@ -112,8 +129,12 @@ def _stray(path: str, mode: str, kind: str, models_dir: str) -> Violation | None
         return Violation(path, 1, 1, "file-type", f"{path} is {what}: the models folder holds regular files only")
     if kind == "nested":
         return Violation(
-            path, 1, 1, "file-type",
-            f"{path} is in a subfolder: model files live directly in {models_dir}/ (move it there, or it is never checked)",
+            path,
+            1,
+            1,
+            "file-type",
+            f"{path} is in a subfolder: model files live directly in {models_dir}/ "
+            "(move it there, or it is never checked)",
         )
     return None
 
@@ -150,7 +171,7 @@ def _walk(root: str, models_dir: str) -> list[str]:
     top = os.path.join(root, models_dir)
     if not os.path.isdir(top) or os.path.islink(top):
         return []
-    found = []
+    found: list[str] = []
     for folder, dirs, files in os.walk(top):
         rel = os.path.relpath(folder, root).replace(os.sep, "/")
         dirs[:] = [d for d in dirs if d != ".git"]

@@ -8,8 +8,9 @@ the models folder, and blobs are read through GitPython's persistent `cat-file -
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from stagectl.errors import FatalError
 
@@ -172,13 +173,12 @@ class GitRepo:
                     found[_path(name)] = Entry(mode, sha)
             return found
         out = self.run("ls-tree", "-z", "--full-tree", head, "--", *literal(paths))
-        found = {}
-        for record in out.split(b"\0"):
-            if record:
-                meta, _, name = record.partition(b"\t")
-                mode, _type, sha = meta.decode().split()
-                found[_path(name)] = Entry(mode, sha)
-        return found
+        return dict(_parse_tree(out))
+
+    def tree(self, rev: str, folder: str) -> dict[str, Entry]:
+        """Every file under `folder` at commit `rev`, recursively."""
+        out = self.run("ls-tree", "-r", "-z", "--full-tree", rev, "--", *literal([folder]))
+        return dict(_parse_tree(out))
 
     # -- contents ---------------------------------------------------------------------------------
 
@@ -193,14 +193,32 @@ class GitRepo:
     def blobs_of(self, rev: str, path: str) -> list[str]:
         """Every blob `path` had in `rev`'s history (merges and side branches too), newest first."""
         out = self.run(
-            "log", "--full-history", "--diff-merges=separate", "--no-renames", "--format=", "--raw", "-z", "--no-abbrev",
-            rev, "--", *literal([path]),
+            "log",
+            "--full-history",
+            "--diff-merges=separate",
+            "--no-renames",
+            "--format=",
+            "--raw",
+            "-z",
+            "--no-abbrev",
+            rev,
+            "--",
+            *literal([path]),
         )
         seen: dict[str, None] = {}
         for change in _parse_raw(out, worktree=False):
             if change.head is not None and change.head.sha:
                 seen.setdefault(change.head.sha, None)
         return list(seen)
+
+
+def _parse_tree(out: bytes) -> Iterator[tuple[str, Entry]]:
+    """Parse `git ls-tree -z`: `mode type sha\tpath\0` records."""
+    for record in out.split(b"\0"):
+        if record:
+            meta, _, name = record.partition(b"\t")
+            mode, _type, sha = meta.decode().split()
+            yield _path(name), Entry(mode, sha)
 
 
 def _path(raw: bytes) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from stagectl.model import ModelFile, Parsed, Rejected, Violation
 from stagectl.policy import Policy
@@ -20,7 +20,9 @@ class FileChange:
     twins: tuple[str, ...] = ()
 
 
-def judge(changes: Iterable[FileChange], policy: Policy, history: History | None = None, standalone: bool = False) -> list[Violation]:
+def judge(
+    changes: Iterable[FileChange], policy: Policy, history: History | None = None, standalone: bool = False
+) -> list[Violation]:
     """All violations of all files, sorted by file and position.
 
     `standalone` judges each head file on its own (`check --all`): only the rules that need no base.

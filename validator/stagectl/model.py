@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Union
+from typing import Any
 
 STAGES = ("none", "staging", "production", "archived")
 NEW = "new"  # pseudo from-stage of a version that did not exist at the base
 
-Path = tuple[Union[str, int], ...]
+Path = tuple[str | int, ...]
 """A location inside a YAML document: keys and list indexes from the root."""
 
 
@@ -94,7 +95,7 @@ class Rejected:
     violations: tuple[Violation, ...]
 
 
-Parsed = Union[ModelFile, Rejected]
+Parsed = ModelFile | Rejected
 
 
 @dataclass(frozen=True)
@@ -105,4 +106,4 @@ class Unreadable:
     message: str
 
 
-Content = Union[bytes, Unreadable]
+Content = bytes | Unreadable

@@ -26,7 +26,12 @@ def parse_model(path: str, content: Content) -> Parsed:
         return Rejected(path, (Violation(path, 1, 1, content.rule, content.message, stem),))
     loaded = yamlsafe.load(content)
     if loaded.document is None:
-        return Rejected(path, tuple(Violation(path, p.position.line, p.position.column, p.rule, p.message, stem) for p in loaded.problems))
+        return Rejected(
+            path,
+            tuple(
+                Violation(path, p.position.line, p.position.column, p.rule, p.message, stem) for p in loaded.problems
+            ),
+        )
     document = loaded.document
     data = document.data
     name = data.get("name") if isinstance(data, dict) else None
@@ -37,7 +42,11 @@ def parse_model(path: str, content: Content) -> Parsed:
         for error in errors:
             rule = "model-name" if error.path == ("name",) and error.keyword in ("pattern", "not") else "schema"
             position = document.position(error.path)
-            violations.append(Violation(path, position.line, position.column, rule, error.message, model, _version_at(data, error.path)))
+            violations.append(
+                Violation(
+                    path, position.line, position.column, rule, error.message, model, _version_at(data, error.path)
+                )
+            )
         return Rejected(path, tuple(violations))
     versions = tuple(
         Version(number=entry["version"], stage=entry["stage"], fields=entry, index=index)
@@ -64,7 +73,10 @@ def parse_settings(content: Content | None, path: str = POLICY_FILE) -> Settings
         return Rejected(path, (Violation(path, 1, 1, "policy", content.message),))
     loaded = yamlsafe.load(content)
     if loaded.document is None:
-        return Rejected(path, tuple(Violation(path, p.position.line, p.position.column, "policy", p.message) for p in loaded.problems))
+        return Rejected(
+            path,
+            tuple(Violation(path, p.position.line, p.position.column, "policy", p.message) for p in loaded.problems),
+        )
     document: Document = loaded.document
     if document.data is None:  # a file of comments: all defaults
         return Settings()

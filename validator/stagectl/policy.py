@@ -6,9 +6,10 @@ default list only for the from-stages it names.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 POLICY_FILE = "stagectl.yaml"
 

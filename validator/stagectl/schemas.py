@@ -12,11 +12,12 @@ import datetime
 import difflib
 import functools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path as FsPath
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from stagectl.model import Path
 
@@ -34,14 +35,14 @@ def schema_dir() -> Traversable:
     return FsPath(__file__).resolve().parents[2] / "schemas"  # source checkout, editable install
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema(kind: str) -> dict[str, Any]:
     text = (schema_dir() / SCHEMA_FILES[kind]).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(kind: str) -> Validator:
     from jsonschema import Draft202012Validator  # heavy: only when something is validated
 
@@ -86,11 +87,12 @@ _TYPE_WORDS = {
 def _explain(error: ValidationError) -> Iterator[SchemaError]:
     path: Path = tuple(error.absolute_path)
     keyword = str(error.validator)
-    value = error.validator_value
-    instance = error.instance
+    value: Any = error.validator_value
+    instance: Any = error.instance
+    schema: Any = error.schema
     where = describe_path(path)
     if keyword == "additionalProperties" and isinstance(instance, dict):
-        allowed = list(error.schema.get("properties", {}))
+        allowed = list(schema.get("properties", {}))
         for key in instance:
             if key not in allowed:
                 yield SchemaError(path + (key,), keyword, _unknown_key(key, where, allowed))
@@ -106,9 +108,13 @@ def _explain(error: ValidationError) -> Iterator[SchemaError]:
         choices = ", ".join(str(choice) for choice in value)
         yield SchemaError(path, keyword, f"{where} must be one of {choices}, not {describe_value(instance)}")
     elif keyword == "propertyNames":
-        yield SchemaError(path + (instance,), keyword, f"the key {describe_value(instance)} in {where} is empty or too long")
+        yield SchemaError(
+            path + (instance,), keyword, f"the key {describe_value(instance)} in {where} is empty or too long"
+        )
     elif keyword in ("pattern", "not"):
-        yield SchemaError(path, keyword, f"{where} {describe_value(instance)} {_PATTERN_HINT.get(path[-1:], 'has the wrong form')}")
+        yield SchemaError(
+            path, keyword, f"{where} {describe_value(instance)} {_PATTERN_HINT.get(path[-1:], 'has the wrong form')}"
+        )
     elif keyword in ("minimum", "exclusiveMinimum"):
         yield SchemaError(path, keyword, f"{where} must be at least {value}, not {describe_value(instance)}")
     elif keyword in ("maximum", "exclusiveMaximum"):

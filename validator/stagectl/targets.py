@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from stagectl import ghactions
 from stagectl.errors import FatalError
@@ -45,7 +45,9 @@ def select(repo: GitRepo, request: Request, env: Mapping[str, str]) -> Target:
             sha, event = found
             base = repo.commit(sha)
             if base is None:
-                raise FatalError(f"the base commit {sha[:12]} of the {event} event is not in this clone: {SHALLOW_HINT}")
+                raise FatalError(
+                    f"the base commit {sha[:12]} of the {event} event is not in this clone: {SHALLOW_HINT}"
+                )
             return _pull_request(repo, base, None)
     return Target(repo.head(), WORKTREE)
 

@@ -13,7 +13,7 @@ the line that causes it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import yaml
 from yaml import events
@@ -28,7 +28,7 @@ _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 WITH_LIBYAML = _Base is not yaml.SafeLoader
 
 
-class StrictLoader(_Base):  # type: ignore[misc, valid-type]
+class StrictLoader(_Base):  # type: ignore[misc]
     """libyaml's safe loader where present, PyYAML's pure-Python one otherwise.
 
     Only its parser (events), resolver (plain scalar types) and safe scalar constructors are used.
@@ -120,7 +120,7 @@ def _reader_position(error: yaml.YAMLError) -> Position:
 
 
 class _Mapping:
-    __slots__ = ("value", "path", "key", "key_position", "key_lines")
+    __slots__ = ("key", "key_lines", "key_position", "path", "value")
 
     def __init__(self, path: Path) -> None:
         self.value: dict[Any, Any] = {}
@@ -131,7 +131,7 @@ class _Mapping:
 
 
 class _Sequence:
-    __slots__ = ("value", "path")
+    __slots__ = ("path", "value")
 
     def __init__(self, path: Path) -> None:
         self.value: list[Any] = []
@@ -148,7 +148,7 @@ class _Skip:
 
 
 _NO_KEY = object()
-_Frame = Union[_Mapping, _Sequence, _Skip]
+_Frame = _Mapping | _Sequence | _Skip
 
 
 class _Builder:
@@ -172,11 +172,23 @@ class _Builder:
             elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
                 self._end()
             elif kind is events.AliasEvent:
-                raise _Stop(Problem("yaml-unsafe", f"aliases are not allowed (*{event.anchor}): write the value out", _position(event.start_mark)))
+                raise _Stop(
+                    Problem(
+                        "yaml-unsafe",
+                        f"aliases are not allowed (*{event.anchor}): write the value out",
+                        _position(event.start_mark),
+                    )
+                )
             elif kind is events.DocumentStartEvent:
                 self.documents += 1
                 if self.documents > 1:
-                    raise _Stop(Problem("yaml-syntax", "the file holds more than one YAML document (a second '---'): keep one", _position(event.start_mark)))
+                    raise _Stop(
+                        Problem(
+                            "yaml-syntax",
+                            "the file holds more than one YAML document (a second '---'): keep one",
+                            _position(event.start_mark),
+                        )
+                    )
             elif kind is events.StreamEndEvent:
                 break
         if self.problems:
@@ -185,10 +197,22 @@ class _Builder:
 
     def _guard(self, event: Any) -> None:
         if event.anchor is not None:
-            raise _Stop(Problem("yaml-unsafe", f"anchors are not allowed (&{event.anchor}): write each value out", _position(event.start_mark)))
+            raise _Stop(
+                Problem(
+                    "yaml-unsafe",
+                    f"anchors are not allowed (&{event.anchor}): write each value out",
+                    _position(event.start_mark),
+                )
+            )
         if event.tag is not None:
             tag = event.tag.replace("tag:yaml.org,2002:", "!!")
-            raise _Stop(Problem("yaml-unsafe", f"explicit tags are not allowed ({_short(tag, 60)}): remove the tag", _position(event.start_mark)))
+            raise _Stop(
+                Problem(
+                    "yaml-unsafe",
+                    f"explicit tags are not allowed ({_short(tag, 60)}): remove the tag",
+                    _position(event.start_mark),
+                )
+            )
 
     def _scalar(self, event: Any) -> None:
         self._guard(event)
@@ -199,7 +223,13 @@ class _Builder:
         if event.implicit[0]:  # plain scalar: its type comes from the resolver
             tag = self.loader.resolve(ScalarNode, value, (True, False))
             if tag == _MERGE_TAG:
-                raise _Stop(Problem("yaml-unsafe", "merge keys (<<) are not allowed: write each key out", _position(event.start_mark)))
+                raise _Stop(
+                    Problem(
+                        "yaml-unsafe",
+                        "merge keys (<<) are not allowed: write each key out",
+                        _position(event.start_mark),
+                    )
+                )
             if tag != _STR_TAG and tag != _VALUE_TAG:
                 value = self._construct(tag, event)
         self._place(value, _position(event.start_mark))
@@ -209,7 +239,9 @@ class _Builder:
         try:
             return self.loader.yaml_constructors[tag](self.loader, node)
         except (ValueError, OverflowError) as error:
-            message = f"cannot read {_short(event.value, 40)!r} as {tag.rsplit(':', 1)[-1]} ({_short(str(error), 60)}): quote it if it is text"
+            kind = tag.rsplit(":", 1)[-1]
+            why = _short(str(error), 60)
+            message = f"cannot read {_short(event.value, 40)!r} as {kind} ({why}): quote it if it is text"
             raise _Stop(Problem("yaml-syntax", message, _position(event.start_mark))) from None
 
     def _start(self, event: Any, is_mapping: bool) -> None:
@@ -220,7 +252,9 @@ class _Builder:
             return
         position = _position(event.start_mark)
         if type(top) is _Mapping and top.key is _NO_KEY:
-            self.problems.append(Problem("schema", "mapping keys must be plain strings, not lists or mappings", position))
+            self.problems.append(
+                Problem("schema", "mapping keys must be plain strings, not lists or mappings", position)
+            )
             self.stack.append(_Skip())
             return
         if len(self.stack) >= MAX_DEPTH:
@@ -266,7 +300,9 @@ class _Builder:
         elif key in mapping.key_lines:
             first = mapping.key_lines[key]
             self.problems.append(
-                Problem("yaml-duplicate-key", f"key '{_short(key, 60)}' repeats the one on line {first}: keep one", position)
+                Problem(
+                    "yaml-duplicate-key", f"key '{_short(key, 60)}' repeats the one on line {first}: keep one", position
+                )
             )
         else:
             mapping.key_lines[key] = position.line

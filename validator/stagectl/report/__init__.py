@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping, TextIO
+from typing import TextIO
 
 from stagectl.model import Violation
 
@@ -36,11 +37,14 @@ Reporter = Callable[[CheckResult, Output], None]
 
 
 def summary_line(result: CheckResult) -> str:
-    files = f"{result.files_checked} model file{'s' if result.files_checked != 1 else ''} checked"
+    files = plural(result.files_checked, "model file") + " checked"
     if result.ok:
         return f"stagectl: {files}, no errors"
-    count = len(result.violations)
-    return f"stagectl: {files}: {count} error{'s' if count != 1 else ''} in {result.files_with_errors} file{'s' if result.files_with_errors != 1 else ''}"
+    return f"stagectl: {files}: {plural(len(result.violations), 'error')} in {plural(result.files_with_errors, 'file')}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def reporters() -> dict[str, Reporter]:

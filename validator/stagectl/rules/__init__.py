@@ -6,8 +6,9 @@ the caller answers lazily (only a rollback asks).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
 from stagectl.model import ModelFile, Path, Violation
 from stagectl.policy import Policy

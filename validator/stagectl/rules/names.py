@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Iterator
+from collections.abc import Iterator
 
 from stagectl.model import Violation
 from stagectl.parse import model_stem
@@ -25,7 +25,9 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Violatio
             f"rename the file to {head.name}{posixpath.splitext(head.path)[1]} or set 'name: {stem}'",
         )
     for twin in change.twins:
-        yield violation(head, ("name",), "model-name", f"model '{stem}' is also declared in {twin}: keep one file per model")
+        yield violation(
+            head, ("name",), "model-name", f"model '{stem}' is also declared in {twin}: keep one file per model"
+        )
 
 
 RULE = Rule("model-name", check, standalone=True)

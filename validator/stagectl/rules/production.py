@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from stagectl.model import Violation
 from stagectl.policy import Policy
@@ -19,17 +19,15 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Violatio
         return  # not over the limit, or over it already at the base: not this change's doing
     numbers = ", ".join(str(v.number) for v in live)
     older = [str(v.number) for v in live if v.number in was_live]
-    fix = f"archive version {', '.join(older)} in this change" if older else "leave the others in staging"
-    for version in live:
-        if version.number in was_live:
-            continue
-        yield violation(
-            head,
-            version.path + ("stage",),
-            "production-limit",
-            f"{len(live)} versions of {head.name} would be in production ({numbers}); the policy allows {limit}: {fix}",
-            version.number,
-        )
+    fix = f"archive version {', '.join(older)} in this change" if older else f"keep at most {limit} there"
+    newest = max((v for v in live if v.number not in was_live), key=lambda v: v.number)
+    yield violation(
+        head,
+        newest.path + ("stage",),
+        "production-limit",
+        f"{len(live)} versions of {head.name} are in production ({numbers}); the policy allows {limit}: {fix}",
+        newest.number,
+    )
 
 
 RULE = Rule("production-limit", check, standalone=True)

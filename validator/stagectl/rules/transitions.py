@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from stagectl.model import NEW, STAGES, Version, Violation
 from stagectl.policy import Policy
@@ -31,7 +31,8 @@ def refusal(from_stage: str, version: Version, policy: Policy, history: History,
         return None
     if from_stage == "archived" and to_stage == "production":
         if not policy.rollback:
-            return f"archived → production is a rollback, and this repository's policy turns rollbacks off: {_via(from_stage, to_stage, policy)}"
+            instead = _via(from_stage, to_stage, policy)
+            return f"archived → production is a rollback, and this repository's policy turns rollbacks off: {instead}"
         if history.was_in_production(path, version.number):
             return None
         return (
@@ -47,7 +48,11 @@ def refusal(from_stage: str, version: Version, policy: Policy, history: History,
 def _via(from_stage: str, to_stage: str, policy: Policy) -> str:
     """What to do instead: the stage in between, when there is one."""
     for middle in STAGES:
-        if middle not in (from_stage, to_stage) and policy.allows(from_stage, middle) and policy.allows(middle, to_stage):
+        if (
+            middle not in (from_stage, to_stage)
+            and policy.allows(from_stage, middle)
+            and policy.allows(middle, to_stage)
+        ):
             prefix = f"skips {middle}: " if from_stage != "archived" else ""
             return f"{prefix}move it to {middle} first"
     allowed = ", ".join(s for s in STAGES if policy.allows(from_stage, s)) or "nowhere"

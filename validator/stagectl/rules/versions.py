@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from stagectl.model import Violation
 from stagectl.policy import Policy
@@ -21,7 +21,8 @@ def duplicates(change: Change, policy: Policy, history: History) -> Iterator[Vio
                 head,
                 version.path + ("version",),
                 "version-duplicate",
-                f"version {version.number} is listed twice (first on line {first_line[version.number]}): keep one entry per version",
+                f"version {version.number} is listed twice (first on line {first_line[version.number]}): "
+                "keep one entry per version",
                 version.number,
             )
         else:

@@ -1,0 +1,113 @@
+"""Shared fixtures: real git repositories in temp dirs, and the real CLI run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Deterministic git, whatever the developer's global config says.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Committer",
+    "GIT_COMMITTER_EMAIL": "committer@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_TERMINAL_PROMPT": "0",
+}
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a user's shell would give: no Actions variables, no colour overrides."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "STAGECTL_", "PRE_COMMIT"))}
+    env.pop("NO_COLOR", None)
+    env.pop("GIT_DIR", None)
+    env.pop("GIT_INDEX_FILE", None)
+    env.update(GIT_ENV)
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@dataclass
+class Repo:
+    """A real git repository in a temp dir, with helpers to write files, commit and run stagectl."""
+
+    path: Path
+
+    def git(self, *args: str, check: bool = True, env: Mapping[str, str] | None = None) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=self.path, env=clean_env(env), capture_output=True, text=True, check=False
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
+        return done.stdout
+
+    def write(self, relpath: str, content: str | bytes) -> Path:
+        target = self.path / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+        return target
+
+    def commit(self, message: str = "change", *, all_files: bool = True, date: str | None = None) -> str:
+        if all_files:
+            self.git("add", "-A")
+        env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date} if date else None
+        self.git("commit", "-q", "--allow-empty", "-m", message, env=env)
+        return self.git("rev-parse", "HEAD").strip()
+
+    def stagectl(self, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Result:
+        """Run the installed CLI in a subprocess, exactly as a user would."""
+        done = subprocess.run(
+            [sys.executable, "-m", "stagectl", *args],
+            cwd=cwd or self.path,
+            env=clean_env(env),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert "Traceback" not in done.stderr, done.stderr
+        return Result(done.returncode, done.stdout, done.stderr)
+
+
+def model_yaml(name: str, *versions: tuple[int, str], extra: str = "") -> str:
+    """A small valid model file: `model_yaml("fraud", (1, "archived"), (2, "production"))`."""
+    lines = [f"name: {name}", extra.rstrip("\n")] if extra else [f"name: {name}"]
+    if not versions:
+        return "\n".join([*lines, "versions: []"]) + "\n"
+    lines.append("versions:")
+    for number, stage in versions:
+        lines += [f"  - version: {number}", f"    stage: {stage}", f"    source: s3://models/{name}/{number}"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[Repo]:
+    path = tmp_path / "repo"
+    path.mkdir()
+    r = Repo(path)
+    r.git("init", "-q", "-b", "main")
+    yield r
