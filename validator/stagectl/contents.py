@@ -18,10 +18,8 @@ def read(repo: GitRepo, path: str, entry: Entry) -> Content:
         return _not_regular(path, "a git submodule")
     if entry.sha is None:
         return read_worktree(os.path.join(repo.root, path), path)
-    size = repo.blob_size(entry.sha)
-    if size > MAX_BYTES:
-        return _too_large(size)
-    return repo.blob(entry.sha)
+    size, data = repo.blob(entry.sha, MAX_BYTES)
+    return _too_large(size) if data is None else data
 
 
 def read_worktree(full_path: str, path: str) -> Content:

@@ -148,7 +148,7 @@ class GitRepo:
             out = self.run("diff-index", "-z", "--no-renames", "--ignore-submodules=none", tree, *spec)
         else:
             out = self.run("diff-tree", "-r", "-z", "--no-renames", "--ignore-submodules=none", tree, head, *spec)
-        changes = _parse_raw(out, worktree=head == WORKTREE)
+        changes = parse_raw(out, worktree=head == WORKTREE)
         if head == WORKTREE:
             changes += [PathChange(path, None, Entry("100644", None)) for path in self.untracked(paths)]
         return changes
@@ -182,34 +182,12 @@ class GitRepo:
 
     # -- contents ---------------------------------------------------------------------------------
 
-    def blob_size(self, sha: str) -> int:
-        _sha, _type, size = self._git.get_object_header(sha)
-        return int(size)
-
-    def blob(self, sha: str) -> bytes:
-        _sha, _type, _size, data = self._git.get_object_data(sha)
-        return bytes(data)
-
-    def blobs_of(self, rev: str, path: str) -> list[str]:
-        """Every blob `path` had in `rev`'s history (merges and side branches too), newest first."""
-        out = self.run(
-            "log",
-            "--full-history",
-            "--diff-merges=separate",
-            "--no-renames",
-            "--format=",
-            "--raw",
-            "-z",
-            "--no-abbrev",
-            rev,
-            "--",
-            *literal([path]),
-        )
-        seen: dict[str, None] = {}
-        for change in _parse_raw(out, worktree=False):
-            if change.head is not None and change.head.sha:
-                seen.setdefault(change.head.sha, None)
-        return list(seen)
+    def blob(self, sha: str, limit: int) -> tuple[int, bytes | None]:
+        """The blob's size, and its bytes when at most `limit` (a larger blob is skipped, not kept)."""
+        _sha, _type, size, stream = self._git.stream_object_data(sha)
+        data = stream.read(size) if size <= limit else None
+        del stream  # drains whatever was not read, keeping the cat-file stream in step
+        return int(size), data
 
 
 def _parse_tree(out: bytes) -> Iterator[tuple[str, Entry]]:
@@ -225,7 +203,7 @@ def _path(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-def _parse_raw(out: bytes, worktree: bool) -> list[PathChange]:
+def parse_raw(out: bytes, worktree: bool) -> list[PathChange]:
     """Parse `git diff --raw -z`: `:mode mode sha sha status\\0path\\0` records."""
     tokens = out.split(b"\0")
     changes: list[PathChange] = []

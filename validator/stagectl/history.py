@@ -1,29 +1,21 @@
-"""What a model file's git history says: stage changes per version, and what was ever in production."""
+"""What git history says about a model file: every stage change, who made it, and when.
+
+One `git log` lists a file's revisions; their blobs stream through the repository's one
+`cat-file --batch` process; a StageTracker parses only what each revision changed.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from stagectl import yamlsafe
-from stagectl.gitio import GitRepo, literal
+from stagectl.gitio import GitRepo, literal, parse_raw
+from stagectl.stagetrack import StageTracker
 
 _PR_SUBJECT = (re.compile(r"^Merge pull request #(\d+)\b"), re.compile(r"\(#(\d+)\)\s*$"))
-
-
-def stages_of(content: bytes) -> dict[int, str]:
-    """version -> stage in one revision of a model file; an unreadable revision says nothing."""
-    loaded = yamlsafe.load(content)
-    data = loaded.document.data if loaded.document else None
-    versions = data.get("versions") if isinstance(data, dict) else None
-    if not isinstance(versions, list):
-        return {}
-    found: dict[int, str] = {}
-    for entry in versions:
-        if isinstance(entry, dict) and type(entry.get("version")) is int and isinstance(entry.get("stage"), str):
-            found.setdefault(entry["version"], entry["stage"])
-    return found
 
 
 def pr_number(subject: str) -> int | None:
@@ -40,6 +32,7 @@ class Commit:
     sha: str
     author: str
     date: str  # ISO-8601 author date
+    committed: str  # ISO-8601 committer date: when it landed on the branch
     subject: str
 
     @property
@@ -57,80 +50,121 @@ class StageEvent:
     commit: Commit
 
 
+def revisions(
+    repo: GitRepo, rev: str, paths: Sequence[str], first_parent: bool = True
+) -> list[tuple[Commit, str, str | None]]:
+    """(commit, path, blob or None when deleted) for each change to `paths`, oldest first."""
+    walk = (
+        ["--first-parent", "--diff-merges=first-parent"]
+        if first_parent
+        else ["--full-history", "--diff-merges=separate"]
+    )
+    out = repo.run(
+        "log", *walk, "--no-renames", "--raw", "-z", "--no-abbrev",
+        "--format=%x1e%H%x1f%an%x1f%aI%x1f%cI%x1f%s", rev, "--", *literal(paths),
+    )  # fmt: skip
+    found: list[tuple[Commit, str, str | None]] = []
+    for chunk in out.split(b"\x1e")[1:]:
+        header, _, raw = chunk.partition(b"\0")
+        sha, author, date, committed, subject = header.decode("utf-8", "replace").split("\x1f", 4)
+        commit = Commit(sha, author, date, committed, subject)
+        for change in parse_raw(raw, worktree=False):
+            found.append((commit, change.path, change.head.sha if change.head else None))
+    found.reverse()
+    return found
+
+
 def stage_events(repo: GitRepo, rev: str, paths: Sequence[str]) -> dict[str, list[StageEvent]]:
     """Every stage change of every version in these files, oldest first, along `rev`'s first parents.
 
-    One `git log` for all the files; each revision's blob read once through `cat-file`.
+    A revision that is not a readable model file says nothing: the next readable one is compared
+    with the last readable one. A deleted file's versions keep their last stage.
     """
     events: dict[str, list[StageEvent]] = {path: [] for path in paths}
     known: dict[str, dict[int, str]] = {path: {} for path in paths}
-    for commit, path, sha in reversed(list(_revisions(repo, rev, paths))):
+    trackers: dict[str, StageTracker] = {path: StageTracker() for path in paths}
+    for commit, path, sha in revisions(repo, rev, paths):
         if path not in known or sha is None:
             continue
-        if repo.blob_size(sha) > yamlsafe.MAX_BYTES:
+        _size, content = repo.blob(sha, yamlsafe.MAX_BYTES)
+        stages = trackers[path].update(content) if content is not None else None
+        if stages is None:
             continue
         state = known[path]
-        for version, stage in sorted(stages_of(repo.blob(sha)).items()):
-            before = state.get(version)
-            if before != stage:
-                events[path].append(StageEvent(version, before, stage, commit))
+        for version in sorted(stages):
+            stage = stages[version]
+            if state.get(version) != stage:
+                events[path].append(StageEvent(version, state.get(version), stage, commit))
                 state[version] = stage
     return events
-
-
-def _revisions(repo: GitRepo, rev: str, paths: Sequence[str]) -> Iterator[tuple[Commit, str, str | None]]:
-    """(commit, path, blob or None when deleted) for each change to `paths`, newest first."""
-    out = repo.run(
-        "log", "--first-parent", "--diff-merges=first-parent", "--no-renames", "--raw", "-z", "--no-abbrev",
-        "--format=%x1e%H%x1f%an%x1f%aI%x1f%s", rev, "--", *literal(paths),
-    )  # fmt: skip
-    for chunk in out.split(b"\x1e")[1:]:
-        header, _, raw = chunk.partition(b"\0")
-        sha, author, date, subject = header.decode("utf-8", "replace").split("\x1f", 3)
-        commit = Commit(sha, author, date, subject)
-        tokens = raw.split(b"\0")
-        for index in range(0, len(tokens) - 1, 2):
-            meta = tokens[index].lstrip(b"\n")
-            if not meta.startswith(b":"):
-                continue
-            _old_mode, new_mode, _old_sha, new_sha, _status = meta[1:].decode().split()
-            path = tokens[index + 1].decode("utf-8", "surrogateescape")
-            yield commit, path, None if new_mode == "000000" else new_sha
-
-
-def production_versions(content: bytes) -> set[int]:
-    """Versions in production in one revision of a model file."""
-    return {version for version, stage in stages_of(content).items() if stage == "production"}
-
-
-class GitHistory:
-    """Answers `was_in_production` from the file's own history at `rev`, newest revision first.
-
-    Reads nothing until a rollback asks, then only that file's blobs, and stops at the first
-    revision that answers yes.
-    """
-
-    def __init__(self, repo: GitRepo, rev: str | None) -> None:
-        self._repo = repo
-        self._rev = rev
-        self._seen: dict[str, set[int]] = {}
-        self._pending: dict[str, Iterator[str]] = {}
-
-    def was_in_production(self, path: str, version: int) -> bool:
-        if self._rev is None:
-            return False
-        if path not in self._seen:
-            self._seen[path] = set()
-            self._pending[path] = iter(self._repo.blobs_of(self._rev, path))
-        seen = self._seen[path]
-        for sha in self._pending[path]:
-            if self._repo.blob_size(sha) <= yamlsafe.MAX_BYTES:
-                seen |= production_versions(self._repo.blob(sha))
-            if version in seen:
-                break
-        return version in seen
 
 
 def last_stage_commits(events: Mapping[str, list[StageEvent]]) -> dict[str, dict[int, str]]:
     """path -> version -> the commit that last set that version's stage (its `stagectl.commit`)."""
     return {path: {event.version: event.commit.sha for event in found} for path, found in events.items()}
+
+
+def parse_date(text: str) -> datetime:
+    """An ISO-8601 date from git (`2026-11-23T19:46:41+00:00`), as an aware datetime."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+class GitHistory:
+    """What rules may ask of the base's history, answered lazily from one file's history at a time."""
+
+    def __init__(self, repo: GitRepo, rev: str | None, now: datetime | None = None) -> None:
+        self._repo = repo
+        self._rev = rev
+        self.now = now or datetime.now(timezone.utc)
+        self._seen: dict[str, set[int]] = {}
+        self._pending: dict[str, Iterator[bytes]] = {}
+        self._trackers: dict[str, StageTracker] = {}
+        self._events: dict[str, list[StageEvent]] = {}
+
+    def was_in_production(self, path: str, version: int) -> bool:
+        """Whether `version` was in production in `path` at any commit of the base's history.
+
+        Walks every commit (side branches too), newest first, and stops at the first yes.
+        """
+        if self._rev is None:
+            return False
+        if path not in self._seen:
+            self._seen[path] = set()
+            self._pending[path] = self._contents(path)
+            self._trackers[path] = StageTracker()
+        seen = self._seen[path]
+        tracker = self._trackers[path]
+        for content in self._pending[path]:
+            stages = tracker.update(content)
+            seen.update(v for v, stage in (stages or {}).items() if stage == "production")
+            if version in seen:
+                break
+        return version in seen
+
+    def _contents(self, path: str) -> Iterator[bytes]:
+        assert self._rev is not None
+        seen: set[str] = set()
+        for _commit, _path, sha in reversed(revisions(self._repo, self._rev, [path], first_parent=False)):
+            if sha is None or sha in seen:
+                continue
+            seen.add(sha)
+            _size, content = self._repo.blob(sha, yamlsafe.MAX_BYTES)
+            if content is not None:
+                yield content
+
+    def events(self, path: str) -> list[StageEvent]:
+        """The file's stage changes along the base's first parents, oldest first."""
+        if self._rev is None:
+            return []
+        if path not in self._events:
+            self._events[path] = stage_events(self._repo, self._rev, [path])[path]
+        return self._events[path]
+
+    def staging_since(self, path: str, version: int) -> datetime | None:
+        """When the base branch put `version` into the staging it is in now (None: it is not there)."""
+        since = None
+        for event in self.events(path):
+            if event.version == version:
+                since = parse_date(event.commit.committed) if event.to_stage == "staging" else None
+        return since

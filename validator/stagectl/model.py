@@ -39,11 +39,22 @@ class Violation:
 
 
 @dataclass(frozen=True)
+class Span:
+    """Where a value sits in the text, for editing it in place (columns count characters)."""
+
+    start: Position
+    end: Position  # just past the value
+    style: str | None  # scalars: None plain, "'" or '"' quoted, "|" or ">" block
+    flow: bool  # collections: written inline ([...] / {...})
+
+
+@dataclass(frozen=True)
 class Document:
     """A YAML document turned into plain data, with the position of every key and item."""
 
     data: Any
     positions: Mapping[Path, Position]
+    spans: Mapping[Path, Span] = field(default_factory=dict)  # only when loaded for editing
 
     def position(self, path: Path) -> Position:
         """The position of `path`, or of its nearest ancestor that has one."""

@@ -25,11 +25,30 @@ DEFAULT_TRANSITIONS: Mapping[str, frozenset[str]] = MappingProxyType(
 
 
 @dataclass(frozen=True)
+class Bound:
+    """A metric threshold of a gate: the value must be >= min and <= max (either may be absent)."""
+
+    min: float | None = None
+    max: float | None = None
+
+    def admits(self, value: float) -> bool:
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+    def __str__(self) -> str:
+        parts = ([f"≥ {self.min:g}"] if self.min is not None else []) + (
+            [f"≤ {self.max:g}"] if self.max is not None else []
+        )
+        return " and ".join(parts)
+
+
+@dataclass(frozen=True)
 class Policy:
     transitions: Mapping[str, frozenset[str]] = field(default_factory=lambda: DEFAULT_TRANSITIONS)
     rollback: bool = True
     max_production: int | None = 1
     immutable: tuple[str, ...] = ("source", "run_id")
+    min_staging_hours: float | None = None  # soak time in staging before production (None: none)
+    gates: Mapping[str, Mapping[str, Bound]] = field(default_factory=dict)  # stage -> metric -> bound
 
     def allows(self, from_stage: str, to_stage: str) -> bool:
         return to_stage in self.transitions.get(from_stage, frozenset())
@@ -66,6 +85,13 @@ def settings_from_data(data: Mapping[str, Any] | None) -> Settings:
         rollback=policy_data.get("rollback", True),
         max_production=policy_data.get("max_production", 1),
         immutable=tuple(policy_data.get("immutable", ("source", "run_id"))),
+        min_staging_hours=policy_data.get("min_staging_hours"),
+        gates=MappingProxyType(
+            {
+                stage: MappingProxyType({metric: Bound(b.get("min"), b.get("max")) for metric, b in metrics.items()})
+                for stage, metrics in (policy_data.get("gates") or {}).items()
+            }
+        ),
     )
     registry_data: Mapping[str, Any] = data.get("registry") or {}
     registry = RegistrySettings(uri=registry_data.get("uri"), mode=registry_data.get("mode", "aliases"))

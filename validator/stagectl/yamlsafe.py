@@ -19,7 +19,7 @@ import yaml
 from yaml import events
 from yaml.nodes import ScalarNode
 
-from stagectl.model import START, Document, Path, Position
+from stagectl.model import START, Document, Path, Position, Span
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -69,13 +69,13 @@ def _position(mark: Any) -> Position:
     return Position(mark.line + 1, mark.column + 1)
 
 
-def load(content: bytes) -> Loaded:
-    """Parse `content` as one hostile YAML document."""
+def load(content: bytes, spans: bool = False) -> Loaded:
+    """Parse `content` as one hostile YAML document; `spans` also records where each value sits."""
     if len(content) > MAX_BYTES:
         return _fail("yaml-unsafe", too_large(len(content)), START)
     loader = StrictLoader(content)
     try:
-        return _Builder(loader).build()
+        return _Builder(loader, spans).build()
     except _Stop as stop:
         return Loaded(None, (stop.problem,))
     except yaml.MarkedYAMLError as error:
@@ -120,22 +120,26 @@ def _reader_position(error: yaml.YAMLError) -> Position:
 
 
 class _Mapping:
-    __slots__ = ("key", "key_lines", "key_position", "path", "value")
+    __slots__ = ("flow", "key", "key_lines", "key_position", "path", "start", "value")
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, start: Position, flow: bool) -> None:
         self.value: dict[Any, Any] = {}
         self.path = path
+        self.start = start
+        self.flow = flow
         self.key: Any = _NO_KEY
         self.key_position = START
         self.key_lines: dict[Any, int] = {}
 
 
 class _Sequence:
-    __slots__ = ("path", "value")
+    __slots__ = ("flow", "path", "start", "value")
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, start: Position, flow: bool) -> None:
         self.value: list[Any] = []
         self.path = path
+        self.start = start
+        self.flow = flow
 
 
 class _Skip:
@@ -152,9 +156,10 @@ _Frame = _Mapping | _Sequence | _Skip
 
 
 class _Builder:
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: Any, spans: bool) -> None:
         self.loader = loader
         self.positions: dict[Path, Position] = {}
+        self.spans: dict[Path, Span] | None = {} if spans else None
         self.problems: list[Problem] = []
         self.stack: list[_Frame] = []
         self.root: Any = None
@@ -170,7 +175,7 @@ class _Builder:
             elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
                 self._start(event, kind is events.MappingStartEvent)
             elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
-                self._end()
+                self._end(event)
             elif kind is events.AliasEvent:
                 raise _Stop(
                     Problem(
@@ -193,7 +198,7 @@ class _Builder:
                 break
         if self.problems:
             return Loaded(None, tuple(self.problems))
-        return Loaded(Document(self.root, self.positions), ())
+        return Loaded(Document(self.root, self.positions, self.spans or {}), ())
 
     def _guard(self, event: Any) -> None:
         if event.anchor is not None:
@@ -232,7 +237,10 @@ class _Builder:
                 )
             if tag != _STR_TAG and tag != _VALUE_TAG:
                 value = self._construct(tag, event)
-        self._place(value, _position(event.start_mark))
+        path = self._place(value, _position(event.start_mark))
+        if self.spans is not None and path is not None:
+            style = event.style or None
+            self.spans[path] = Span(_position(event.start_mark), _position(event.end_mark), style, False)
 
     def _construct(self, tag: str, event: Any) -> Any:
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark)
@@ -260,10 +268,11 @@ class _Builder:
         if len(self.stack) >= MAX_DEPTH:
             raise _Stop(Problem("yaml-unsafe", f"the document nests deeper than {MAX_DEPTH} levels", position))
         path = self._child_path(top, position)
-        frame: _Frame = _Mapping(path) if is_mapping else _Sequence(path)
+        flow = bool(event.flow_style)
+        frame: _Frame = _Mapping(path, position, flow) if is_mapping else _Sequence(path, position, flow)
         self.stack.append(frame)
 
-    def _end(self) -> None:
+    def _end(self, event: Any) -> None:
         frame = self.stack.pop()
         if type(frame) is _Skip:
             frame.depth -= 1
@@ -271,6 +280,8 @@ class _Builder:
                 self.stack.append(frame)
             return
         assert not isinstance(frame, _Skip)
+        if self.spans is not None:
+            self.spans[frame.path] = Span(frame.start, _position(event.end_mark), None, frame.flow)
         self._attach(frame.value)
 
     def _child_path(self, top: _Frame | None, position: Position) -> Path:
@@ -285,13 +296,15 @@ class _Builder:
         assert type(top) is _Mapping
         return top.path + (top.key,)
 
-    def _place(self, value: Any, position: Position) -> None:
+    def _place(self, value: Any, position: Position) -> Path | None:
+        """Place a scalar: as a key (returns None) or as a value (returns its path)."""
         top = self.stack[-1] if self.stack else None
         if type(top) is _Mapping and top.key is _NO_KEY:
             self._key(top, value, position)
-            return
-        self._child_path(top, position)
+            return None
+        path = self._child_path(top, position)
         self._attach(value)
+        return path
 
     def _key(self, mapping: _Mapping, key: Any, position: Position) -> None:
         if not isinstance(key, str):

@@ -7,7 +7,8 @@ the caller answers lazily (only a rollback asks).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Protocol
 
 from stagectl.model import ModelFile, Path, Violation
@@ -25,15 +26,29 @@ class Change:
 
 
 class History(Protocol):
+    """What the base's history says, and what time it is (for soak times)."""
+
+    @property
+    def now(self) -> datetime: ...
+
     def was_in_production(self, path: str, version: int) -> bool:
         """Whether `version` was in production in `path` at some commit of the base's history."""
 
+    def staging_since(self, path: str, version: int) -> datetime | None:
+        """When the base branch put `version` into the staging it is in (None: it is not in staging)."""
 
+
+@dataclass(frozen=True)
 class NoHistory:
-    """For judging a file on its own: nothing was ever in production."""
+    """For judging a file on its own: nothing was ever in production or staging."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     def was_in_production(self, path: str, version: int) -> bool:
         return False
+
+    def staging_since(self, path: str, version: int) -> datetime | None:
+        return None
 
 
 Check = Callable[[Change, Policy, History], Iterable[Violation]]
@@ -52,7 +67,7 @@ def violation(file: ModelFile, path: Path, rule: str, message: str, version: int
 
 
 def all_rules() -> tuple[Rule, ...]:
-    from stagectl.rules import immutable, names, production, removal, transitions, versions
+    from stagectl.rules import gates, immutable, names, production, removal, soak, transitions, versions
 
     return (
         names.RULE,
@@ -61,6 +76,8 @@ def all_rules() -> tuple[Rule, ...]:
         versions.REMOVED,
         immutable.RULE,
         transitions.RULE,
+        soak.RULE,
+        gates.RULE,
         production.RULE,
         removal.RULE,
     )

@@ -1,0 +1,271 @@
+"""Follow the versions' stages through many revisions of one model file, parsing only what changed.
+
+History and rollback checks read every revision of a file. Parsing each revision whole costs
+O(file size) per commit: a model with 5,000 commits and 500 versions would take tens of seconds.
+Consecutive revisions differ in a few bytes, so the tracker finds the changed byte range
+(binary search with memcmp), maps it to the version entries it touches, and parses only those
+entries. Anything it cannot place with certainty (a header edit, a flow-style list, a dedent)
+falls back to a full parse, so the answers are always those of a full parse of a valid revision.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from typing import Any
+
+from stagectl import yamlsafe
+from stagectl.model import STAGES
+
+_COMMENT_OR_BLANK = re.compile(rb"[ \t]*(#.*)?\r?$")
+_WORD = re.compile(rb"[A-Za-z0-9_.]*")
+_STAGE_LINE = re.compile(rb"(?P<lead> *(?:- +)?)stage: +(?P<q>[\"']?)(?P<value>[A-Za-z0-9_.]+)(?P=q) *(?:#.*)?\r?")
+_STAGE_WORDS = frozenset(stage.encode() for stage in STAGES)
+
+
+def stages_of(data: Any) -> dict[int, str]:
+    """version -> stage of a parsed model document (first entry wins; malformed entries say nothing)."""
+    versions = data.get("versions") if isinstance(data, dict) else None
+    if not isinstance(versions, list):
+        return {}
+    found: dict[int, str] = {}
+    for entry in versions:
+        version, stage = _entry(entry)
+        if version is not None and stage is not None:
+            found.setdefault(version, stage)
+    return found
+
+
+def _entry(entry: Any) -> tuple[int | None, str | None]:
+    if not isinstance(entry, dict):
+        return None, None
+    version, stage = entry.get("version"), entry.get("stage")
+    return (version if type(version) is int else None), (stage if isinstance(stage, str) else None)
+
+
+class StageTracker:
+    """Feed it revisions of one file in any order; each `update` returns that revision's stages.
+
+    `update` returns None for a revision that is not a readable model file.
+    """
+
+    def __init__(self) -> None:
+        self._content = b""
+        self._starts: list[int] = []  # byte offset of each version entry's first line
+        self._entries: list[tuple[int | None, str | None]] = []  # (version, stage) per entry
+        self._key_columns: list[int] = []  # column of each entry's keys
+        self._complete = 0  # entries with both a version and a stage
+        self._end = 0  # byte offset just past the last entry
+        self._indent = -1  # column of the entries' dashes; -1: no incremental state
+        self._stages: dict[int, str] = {}
+
+    def update(self, content: bytes) -> dict[int, str] | None:
+        if self._indent < 0 or not self._starts:
+            return self._full(content)
+        if content == self._content:
+            return dict(self._stages)
+        old = self._content
+        start = _common_prefix(old, content)
+        suffix = _common_suffix(old, content, min(len(old), len(content)) - start)
+        old_stop = len(old) - suffix
+        if start < self._starts[0] or old_stop > self._end:
+            return self._full(content)  # the header or what follows the list changed
+        first = bisect_right(self._starts, start) - 1
+        delta = len(content) - len(old)
+        if self._in_place(old, content, start, old_stop, len(content) - suffix, first):
+            self._shift(first + 1, delta)
+            self._content = content
+            return dict(self._stages)
+        last = max(first, bisect_right(self._starts, max(start, old_stop - 1)) - 1)
+        snippet_start = self._starts[first]
+        old_snippet_end = self._starts[last + 1] if last + 1 < len(self._starts) else self._end
+        parsed = self._parse_entries(content, snippet_start, old_snippet_end + delta)
+        if parsed is None:
+            return self._full(content)
+        starts, entries, key_columns = parsed
+        replaced = self._entries[first : last + 1]
+        self._starts[first : last + 1] = starts
+        self._entries[first : last + 1] = entries
+        self._key_columns[first : last + 1] = key_columns
+        self._shift(first + len(starts), delta)
+        self._content = content
+        self._restage(replaced, entries)
+        if not self._starts:
+            self._indent = -1
+        return dict(self._stages)
+
+    def _in_place(self, old: bytes, new: bytes, start: int, old_stop: int, new_stop: int, entry: int) -> bool:
+        """Handle an edit inside one word (a metric's digits, a stage's name) without parsing.
+
+        True when the edit cannot move any version's stage, or moves exactly one (applied here).
+        """
+        if not (_WORD.fullmatch(old, start, old_stop) and _WORD.fullmatch(new, start, new_stop)):
+            return False
+        line_start = old.rfind(b"\n", 0, start) + 1
+        old_line = old[line_start : _line_end(old, start)]
+        new_line = new[line_start : _line_end(new, start)]
+        if new_line.lstrip().startswith(b"..."):
+            return False  # could end the document
+        if b"stage" not in old_line + new_line and b"version" not in old_line + new_line:
+            return True  # a value or comment elsewhere in the entry
+        was, now = _STAGE_LINE.fullmatch(old_line), _STAGE_LINE.fullmatch(new_line)
+        if was is None or now is None or now.group("value") not in _STAGE_WORDS:
+            return False
+        column = start - line_start
+        if not (was.start("value") <= column and now.start("value") <= column):
+            return False  # the edit touches the key, not the value
+        if len(was.group("lead")) != self._key_columns[entry] or len(now.group("lead")) != len(was.group("lead")):
+            return False  # a `stage:` key of a nested mapping, not the entry's own
+        version, stage = self._entries[entry]
+        new_stage = now.group("value").decode()
+        self._entries[entry] = (version, new_stage)
+        self._restage([(version, stage)], [(version, new_stage)])
+        return True
+
+    def _shift(self, first: int, delta: int) -> None:
+        starts = self._starts
+        for index in range(first, len(starts)):
+            starts[index] += delta
+        self._end += delta
+
+    def _restage(
+        self, removed: list[tuple[int | None, str | None]], added: list[tuple[int | None, str | None]]
+    ) -> None:
+        """Update version -> stage for replaced entries; rebuild when a version number repeats."""
+        stages = self._stages
+        self._complete += _count_complete(added) - _count_complete(removed)
+        for version, _stage in removed:
+            if version is not None:
+                stages.pop(version, None)
+        for version, stage in added:
+            if version is not None and stage is not None:
+                if version in stages:
+                    break
+                stages[version] = stage
+        else:
+            if len(stages) == self._complete:
+                return  # no version number repeats: the incremental update is exact
+        self._stages = {}
+        for version, stage in self._entries:
+            if version is not None and stage is not None:
+                self._stages.setdefault(version, stage)
+
+    def _full(self, content: bytes) -> dict[int, str] | None:
+        self._indent = -1
+        self._content = content
+        loaded = yamlsafe.load(content, spans=True)
+        if loaded.document is None:
+            return None
+        document = loaded.document
+        self._stages = stages_of(document.data)
+        versions = document.data.get("versions") if isinstance(document.data, dict) else None
+        span = document.spans.get(("versions",))
+        if not isinstance(versions, list) or not versions or span is None or span.flow:
+            return dict(self._stages)
+        lines = _line_starts(content)
+        starts: list[int] = []
+        key_columns: list[int] = []
+        indent = -1
+        for index in range(len(versions)):
+            position = document.positions[("versions", index)]
+            line_start = lines[position.line - 1]
+            dash = _dash_column(content[line_start : line_start + position.column - 1])
+            if dash is None or (indent >= 0 and dash != indent) or (starts and line_start <= starts[-1]):
+                return dict(self._stages)  # not one entry per "- " line: no incremental state
+            indent = dash
+            starts.append(line_start)
+            key_columns.append(position.column - 1)
+        end = span.end
+        self._end = len(content) if end.line > len(lines) else min(len(content), lines[end.line - 1] + end.column - 1)
+        self._starts = starts
+        self._entries = [_entry(entry) for entry in versions]
+        self._key_columns = key_columns
+        self._complete = _count_complete(self._entries)
+        self._indent = indent
+        return dict(self._stages)
+
+    def _parse_entries(
+        self, content: bytes, begin: int, end: int
+    ) -> tuple[list[int], list[tuple[int | None, str | None]], list[int]] | None:
+        """Parse content[begin:end] as whole list entries at the file's dash column, or None."""
+        snippet = content[begin:end]
+        for line in snippet.split(b"\n"):
+            if _COMMENT_OR_BLANK.fullmatch(line):
+                continue
+            indent = len(line) - len(line.lstrip(b" "))
+            if indent < self._indent or (indent == self._indent and not line[indent:].startswith(b"-")):
+                return None  # a line outside the list entries: not ours to parse alone
+        loaded = yamlsafe.load(snippet)
+        if loaded.document is None:
+            return None
+        data = loaded.document.data
+        if data is None:
+            return [], [], []
+        if not isinstance(data, list):
+            return None
+        lines = _line_starts(snippet)
+        starts = []
+        key_columns = []
+        for index in range(len(data)):
+            position = loaded.document.positions[(index,)]
+            line_start = lines[position.line - 1]
+            if _dash_column(snippet[line_start : line_start + position.column - 1]) != self._indent:
+                return None
+            starts.append(begin + line_start)
+            key_columns.append(position.column - 1)
+        if not starts or starts[0] != begin:
+            return None  # something before the first entry
+        return starts, [_entry(entry) for entry in data], key_columns
+
+
+def _dash_column(prefix: bytes) -> int | None:
+    """The dash's column when `prefix` (a line up to an entry) is spaces, "-", spaces; else None."""
+    stripped = prefix.rstrip(b" ")
+    if not stripped.endswith(b"-") or stripped[:-1].strip(b" "):
+        return None
+    return len(stripped) - 1
+
+
+def _count_complete(entries: list[tuple[int | None, str | None]]) -> int:
+    return sum(1 for version, stage in entries if version is not None and stage is not None)
+
+
+def _line_end(content: bytes, at: int) -> int:
+    end = content.find(b"\n", at)
+    return len(content) if end < 0 else end
+
+
+def _line_starts(content: bytes) -> list[int]:
+    starts = [0]
+    find = content.find
+    at = find(b"\n")
+    while at >= 0:
+        starts.append(at + 1)
+        at = find(b"\n", at + 1)
+    return starts
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the common prefix, by binary search over memcmp (no per-byte Python loop)."""
+    low, high = 0, min(len(a), len(b))
+    view = memoryview(a)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if b.startswith(view[:middle]):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    low, high = 0, max(0, limit)
+    view = memoryview(a)
+    size = len(a)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if b.endswith(view[size - middle :]):
+            low = middle
+        else:
+            high = middle - 1
+    return low
