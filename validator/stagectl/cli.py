@@ -6,9 +6,14 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from stagectl import __version__
+
+if TYPE_CHECKING:
+    from stagectl.authoring import Edit
+    from stagectl.commands.edit import Workspace
+    from stagectl.model import ModelFile
 
 USAGE_EXIT = 2
 
@@ -27,10 +32,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show a traceback when something goes wrong")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    check = commands.add_parser(
+    _add_check(commands)
+    _add_authoring(commands)
+    return parser
+
+
+def _command(commands: Any, name: str, summary: str, description: str | None = None) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=description or summary)
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    return parser
+
+
+def _add_check(commands: Any) -> None:
+    check = _command(
+        commands,
         "check",
-        help="judge a change's stage transitions against the policy",
-        description="Judge the model files a change touches (by default: the working tree against HEAD).",
+        "judge a change's stage transitions against the policy",
+        "Judge the model files a change touches (by default: the working tree against HEAD).",
     )
     which = check.add_mutually_exclusive_group()
     which.add_argument("--staged", action="store_true", help="judge the index against HEAD (the pre-commit hook)")
@@ -47,9 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default text; github inside GitHub Actions)",
     )
     check.add_argument("-q", "--quiet", action="store_true", help="print errors only, no summary line")
-    check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     check.set_defaults(handler=_check)
-    return parser
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -61,6 +77,82 @@ def _check(args: argparse.Namespace) -> int:
         raise FatalError("--staged and --all cannot be combined with --base or --head")
     request = Request(base=args.base, head=args.head, staged=args.staged, all=args.all)
     return check.run(request, args.format, args.quiet, os.environ, sys.stdout, sys.stderr)
+
+
+def _add_authoring(commands: Any) -> None:
+    stages = ("none", "staging", "production", "archived")
+    promote = _command(commands, "promote", "move a version to its next stage (or --to), archiving what it displaces")
+    promote.add_argument("model")
+    promote.add_argument("version", type=int)
+    promote.add_argument("--to", choices=("staging", "production"), help="the target stage (default: the next one)")
+    archive = _command(commands, "archive", "archive a version")
+    archive.add_argument("model")
+    archive.add_argument("version", type=int)
+    rollback = _command(commands, "rollback", "put the previous production version back; archive the current one")
+    rollback.add_argument("model")
+    register = _command(commands, "register", "add the next version of a model")
+    register.add_argument("model")
+    register.add_argument("--source", required=True, metavar="URI", help="the artifact URI")
+    register.add_argument("--run-id", metavar="ID", help="the MLflow run that produced it")
+    register.add_argument("--stage", choices=("none", "staging"), default="none", help="its first stage (default none)")
+    for editing in (promote, archive, rollback, register):
+        editing.add_argument("--dry-run", action="store_true", help="print the diff; change nothing")
+        editing.set_defaults(handler=_edit)
+    new = _command(commands, "new", "write a new, empty model file")
+    new.add_argument("model")
+    new.set_defaults(handler=_new)
+
+    status = _command(commands, "status", "every model's versions by stage, from HEAD (or --ref)")
+    status.add_argument("model", nargs="?")
+    status.add_argument("--stage", choices=stages, help="only versions in this stage")
+    status.add_argument("--ref", metavar="REF", help="read this commit instead of HEAD")
+    status.add_argument("--format", choices=("text", "json"), default="text")
+    status.set_defaults(handler=_status)
+
+    history = _command(commands, "history", "every stage change of a model, with commit, author, date and PR")
+    history.add_argument("model")
+    history.add_argument("--version", type=int, dest="model_version", metavar="N", help="only this version")
+    history.add_argument("--at", metavar="DATE|REF", help="only what had happened by then (YYYY-MM-DD, or a commit)")
+    history.add_argument("--format", choices=("text", "json"), default="text")
+    history.set_defaults(handler=_history)
+
+
+def _edit(args: argparse.Namespace) -> int:
+    from stagectl import authoring
+    from stagectl.commands import edit
+    from stagectl.history import stage_events
+
+    def plan(model: ModelFile, workspace: Workspace) -> Edit:
+        if args.command == "promote":
+            return authoring.promote(model, args.version, args.to, workspace.settings.policy)
+        if args.command == "archive":
+            return authoring.archive(model, args.version)
+        if args.command == "register":
+            return authoring.register(model, args.source, args.run_id, args.stage)
+        events = (
+            stage_events(workspace.repo, workspace.head, [workspace.path])[workspace.path] if workspace.head else []
+        )
+        return authoring.rollback(model, events)
+
+    return edit.run(args.model, plan, args.dry_run, sys.stdout, sys.stderr)
+
+
+def _new(args: argparse.Namespace) -> int:
+    from stagectl.commands import new
+
+    return new.run(args.model, sys.stdout, sys.stderr)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from stagectl.commands import status
+
+    return status.run(args.model, args.stage, args.ref, args.format, os.environ, sys.stdout, sys.stderr)
+
+
+def _history(args: argparse.Namespace) -> int:
+    from stagectl.commands import history
+
+    return history.run(args.model, args.model_version, args.at, args.format, sys.stdout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -45,7 +45,11 @@ class Span:
     start: Position
     end: Position  # just past the value
     style: str | None  # scalars: None plain, "'" or '"' quoted, "|" or ">" block
-    flow: bool  # collections: written inline ([...] / {...})
+    kind: str  # "scalar", "block" (an indented collection) or "flow" (written inline: [...] / {...})
+
+    @property
+    def flow(self) -> bool:
+        return self.kind == "flow"
 
 
 @dataclass(frozen=True)

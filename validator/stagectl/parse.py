@@ -19,12 +19,15 @@ def model_stem(path: str) -> str:
     return posixpath.splitext(posixpath.basename(path))[0]
 
 
-def parse_model(path: str, content: Content) -> Parsed:
-    """Read one model file; every problem becomes a violation pointing at its line."""
+def parse_model(path: str, content: Content, spans: bool = False) -> Parsed:
+    """Read one model file; every problem becomes a violation pointing at its line.
+
+    `spans` also records where each value sits, for editing the file in place.
+    """
     stem = model_stem(path)
     if isinstance(content, Unreadable):
         return Rejected(path, (Violation(path, 1, 1, content.rule, content.message, stem),))
-    loaded = yamlsafe.load(content)
+    loaded = yamlsafe.load(content, spans)
     if loaded.document is None:
         return Rejected(
             path,

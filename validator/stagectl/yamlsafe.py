@@ -240,7 +240,7 @@ class _Builder:
         path = self._place(value, _position(event.start_mark))
         if self.spans is not None and path is not None:
             style = event.style or None
-            self.spans[path] = Span(_position(event.start_mark), _position(event.end_mark), style, False)
+            self.spans[path] = Span(_position(event.start_mark), _position(event.end_mark), style, "scalar")
 
     def _construct(self, tag: str, event: Any) -> Any:
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark)
@@ -281,7 +281,8 @@ class _Builder:
             return
         assert not isinstance(frame, _Skip)
         if self.spans is not None:
-            self.spans[frame.path] = Span(frame.start, _position(event.end_mark), None, frame.flow)
+            kind = "flow" if frame.flow else "block"
+            self.spans[frame.path] = Span(frame.start, _position(event.end_mark), None, kind)
         self._attach(frame.value)
 
     def _child_path(self, top: _Frame | None, position: Position) -> Path:

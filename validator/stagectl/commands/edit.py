@@ -1,0 +1,135 @@
+"""promote / archive / rollback / register: edit one model file in place, as the policy allows.
+
+The edited file is judged exactly as `check` judges the working tree against HEAD, under HEAD's
+policy. A refused edit prints the same rule ids and messages `check` would, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+from stagectl import edit
+from stagectl.authoring import Edit, NothingToDo, Refusal
+from stagectl.collect import base_settings
+from stagectl.contents import read, read_worktree
+from stagectl.errors import FatalError
+from stagectl.gitio import GitRepo
+from stagectl.history import GitHistory
+from stagectl.judge import FileChange, judge
+from stagectl.model import ModelFile, Rejected, Violation
+from stagectl.parse import MODEL_SUFFIXES, NAME_PATTERN, parse_model
+from stagectl.policy import Settings
+from stagectl.report import CheckResult, Output
+from stagectl.report.text import report as print_violations
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """What an editing command works on: the repository, HEAD, HEAD's settings, the model's file."""
+
+    repo: GitRepo
+    head: str | None
+    settings: Settings
+    path: str  # repo-relative
+
+
+Planner = Callable[[ModelFile, Workspace], Edit]
+
+
+def check_name(name: str) -> None:
+    if not NAME_PATTERN.fullmatch(name) or ".." in name:
+        raise FatalError(f"{name!r} is not a valid model name (letters, digits, '.', '_', '-'; at most 128)")
+
+
+def find_model(root: str, models_dir: str, name: str) -> str | None:
+    for suffix in MODEL_SUFFIXES:
+        path = f"{models_dir}/{name}{suffix}"
+        if os.path.lexists(os.path.join(root, path)):
+            return path
+    return None
+
+
+def run(name: str, planner: Planner, dry_run: bool, out: TextIO, err: TextIO, cwd: str | None = None) -> int:
+    check_name(name)
+    with GitRepo.discover(cwd) as repo:
+        head = repo.head()
+        settings = base_settings(repo, head)
+        path = find_model(repo.root, settings.models_dir, name)
+        if path is None:
+            raise FatalError(f"there is no {settings.models_dir}/{name}.yaml: create it with 'stagectl new {name}'")
+        workspace = Workspace(repo, head, settings, path)
+        before = read_worktree(os.path.join(repo.root, path), path)
+        current = parse_model(path, before, spans=True)
+        if isinstance(current, Rejected) or not isinstance(before, bytes):
+            violations = list(current.violations) if isinstance(current, Rejected) else []
+            return _refuse(violations, path, out, err, "the file does not pass check: fix it first")
+        try:
+            change = planner(current, workspace)
+            after = apply(before, current, change)
+        except NothingToDo as nothing:
+            err.write(f"stagectl: {nothing}: nothing to change\n")
+            return 0
+        except (Refusal, edit.EditError) as refusal:
+            err.write(f"stagectl: {refusal}; {path} is unchanged\n")
+            return 1
+        violations = judge_edit(workspace, after)
+    if violations:
+        return _refuse(violations, path, out, err, "the policy rejects this edit")
+    if dry_run:
+        out.writelines(_diff(path, before, after))
+        return 0
+    write_atomically(os.path.join(repo.root, path), after)
+    for line in change.describe():
+        out.write(f"{path}: {line}\n")
+    return 0
+
+
+def apply(before: bytes, current: ModelFile, change: Edit) -> bytes:
+    if change.new_entry:
+        return edit.append_version(before, current.document, change.new_entry)
+    return edit.set_stages(before, current.document, {c.index: c.to_stage for c in change.stages})
+
+
+def judge_edit(workspace: Workspace, after: bytes) -> list[Violation]:
+    """The edited file against HEAD, under HEAD's policy and history: what `check` would say."""
+    repo, path = workspace.repo, workspace.path
+    entry = repo.entries(workspace.head, [path]).get(path) if workspace.head else None
+    base = parse_model(path, read(repo, path, entry)) if entry else None
+    head = parse_model(path, after)
+    return judge([FileChange(path, base, head)], workspace.settings.policy, GitHistory(repo, workspace.head))
+
+
+def _refuse(violations: list[Violation], path: str, out: TextIO, err: TextIO, why: str) -> int:
+    print_violations(CheckResult(None, "WORKTREE", 1, tuple(violations)), Output(out, err, os.environ, quiet=True))
+    err.write(f"stagectl: refused: {why}; {path} is unchanged\n")
+    return 1
+
+
+def _diff(path: str, before: bytes, after: bytes) -> list[str]:
+    old = before.decode("utf-8", "replace").splitlines(keepends=True)
+    new = after.decode("utf-8", "replace").splitlines(keepends=True)
+    lines = difflib.unified_diff(old, new, f"a/{path}", f"b/{path}")
+    return [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
+
+
+def write_atomically(full_path: str, data: bytes) -> None:
+    """Replace the file in one step: a crash leaves the old file or the new one, never half of one."""
+    folder = os.path.dirname(full_path)
+    mode = os.stat(full_path).st_mode & 0o7777 if os.path.exists(full_path) else 0o644
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".stagectl-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, full_path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

@@ -1,0 +1,79 @@
+"""`stagectl status`: every model's versions and stages at a commit (HEAD by default), production first."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TextIO
+
+from stagectl.collect import collect_commit
+from stagectl.errors import FatalError
+from stagectl.gitio import GitRepo
+from stagectl.model import STAGES, ModelFile, Rejected
+from stagectl.report import Output
+from stagectl.report.text import BOLD, DIM, RESET, use_colour
+
+STAGE_ORDER = {"production": 0, "staging": 1, "none": 2, "archived": 3}
+STAGE_COLOUR = {"production": "\033[32m", "staging": "\033[33m", "none": "", "archived": DIM}
+
+
+def run(
+    name: str | None, stage: str | None, ref: str | None, fmt: str, env: Mapping[str, str], out: TextIO, err: TextIO
+) -> int:
+    with GitRepo.discover() as repo:
+        sha = repo.commit(ref or "HEAD")
+        if sha is None:
+            raise FatalError(
+                f"{ref!r} is not a commit in this repository" if ref else "this repository has no commits yet"
+            )
+        collected = collect_commit(repo, sha)
+    models = [file.head for file in collected.files if isinstance(file.head, ModelFile)]
+    for unreadable in (file for file in collected.files if isinstance(file.head, Rejected)):
+        err.write(f"stagectl: warning: {unreadable.path} does not pass check at {sha[:12]}: left out\n")
+    if name is not None:
+        models = [m for m in models if m.name == name]
+        if not models:
+            raise FatalError(f"there is no model {name!r} at {sha[:12]}")
+    rows = table(models, stage)
+    if fmt == "json":
+        document = {
+            "ref": sha,
+            "models": [
+                {"name": model, "versions": [{"version": v, "stage": s} for v, s in versions]}
+                for model, versions in rows
+            ],
+        }
+        out.write(json.dumps(document, indent=2) + "\n")
+    elif use_colour(Output(out, err, env)):
+        _print_terminal(rows, out)
+    else:
+        for model, versions in rows:
+            for version, version_stage in versions:
+                out.write(f"{model}\t{version}\t{version_stage}\n")
+    return 0
+
+
+def table(models: list[ModelFile], stage: str | None) -> list[tuple[str, list[tuple[int, str]]]]:
+    """(model, [(version, stage)…]) sorted by name; versions production first, newest first within a stage."""
+    rows = []
+    for model in sorted(models, key=lambda m: m.name):
+        versions = sorted(
+            ((v.number, v.stage) for v in model.by_number().values()), key=lambda vs: (STAGE_ORDER[vs[1]], -vs[0])
+        )
+        if stage is not None:
+            versions = [vs for vs in versions if vs[1] == stage]
+        if versions:
+            rows.append((model.name, versions))
+    return rows
+
+
+def _print_terminal(rows: list[tuple[str, list[tuple[int, str]]]], out: TextIO) -> None:
+    width = max([len("MODEL"), *(len(model) for model, _ in rows)])
+    out.write(f"{BOLD}{'MODEL':<{width}}  VERSION  STAGE{RESET}\n")
+    for model, versions in rows:
+        for n, (version, stage) in enumerate(versions):
+            shown = model if n == 0 else ""
+            out.write(f"{shown:<{width}}  {version:>7}  {STAGE_COLOUR[stage]}{stage}{RESET}\n")
+
+
+assert set(STAGE_ORDER) == set(STAGES)
