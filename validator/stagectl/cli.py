@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_check(commands)
     _add_authoring(commands)
+    _add_registry(commands)
     return parser
 
 
@@ -153,6 +154,42 @@ def _history(args: argparse.Namespace) -> int:
     from stagectl.commands import history
 
     return history.run(args.model, args.model_version, args.at, args.format, sys.stdout)
+
+
+def _add_registry(commands: Any) -> None:
+    described = (
+        ("plan", "show what apply would write to the MLflow registry, in order (writes nothing)"),
+        ("apply", "make the MLflow registry match the model files at HEAD (git wins)"),
+        ("diff", "show where the MLflow registry differs from git; exit 1 when it does"),
+    )
+    for name, summary in described:
+        sub = _command(commands, name, summary)
+        sub.add_argument(
+            "--registry",
+            metavar="URI",
+            help="the MLflow registry (default: MLFLOW_TRACKING_URI, then registry.uri in stagectl.yaml, "
+            "then sqlite:///mlflow.db at the repository root)",
+        )
+        sub.add_argument("--model", metavar="NAME", action="append", default=[], help="only this model (repeatable)")
+        sub.add_argument("--format", choices=("text", "json"), default="text")
+        sub.set_defaults(handler=_registry)
+    imports = _command(commands, "import", "write model files for the models of an existing MLflow registry")
+    imports.add_argument("--registry", metavar="URI", help="the MLflow registry (found as for plan)")
+    imports.add_argument("models", metavar="MODEL", nargs="*", help="registered models to import (default: all)")
+    imports.set_defaults(handler=_import)
+
+
+def _registry(args: argparse.Namespace) -> int:
+    from stagectl.commands import apply, diff, plan
+
+    run = {"plan": plan.run, "apply": apply.run, "diff": diff.run}[args.command]
+    return run(args.registry, args.model, args.format, os.environ, sys.stdout, sys.stderr)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from stagectl.commands import importer
+
+    return importer.run(args.registry, args.models, os.environ, sys.stdout, sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -58,6 +58,8 @@ class Policy:
 class RegistrySettings:
     uri: str | None = None  # None: MLflow's embedded sqlite store at the repository root
     mode: str = "aliases"
+    production_alias: str = "production"  # registry.aliases.production
+    staging_alias: str = "staging"  # registry.aliases.staging
 
 
 @dataclass(frozen=True)
@@ -94,5 +96,11 @@ def settings_from_data(data: Mapping[str, Any] | None) -> Settings:
         ),
     )
     registry_data: Mapping[str, Any] = data.get("registry") or {}
-    registry = RegistrySettings(uri=registry_data.get("uri"), mode=registry_data.get("mode", "aliases"))
+    aliases: Mapping[str, str] = registry_data.get("aliases") or {}
+    registry = RegistrySettings(
+        uri=registry_data.get("uri"),
+        mode=registry_data.get("mode", "aliases"),
+        production_alias=aliases.get("production", "production"),
+        staging_alias=aliases.get("staging", "staging"),
+    )
     return Settings(models_dir=data.get("models_dir", "models"), policy=policy, registry=registry)

@@ -1,0 +1,348 @@
+"""The only module that imports mlflow: read a model's state into plain data, run one write.
+
+Retries are stagectl's own, bounded, and aware of which writes are safe to repeat: MLflow's client
+would retry a POST that reached the server (a second `create_model_version` is a second version),
+and its default backoff on a 500 stalls for minutes. So its retries are switched off here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from stagectl.errors import FatalError
+from stagectl.registry.mapping import TAG_NEXT_VERSION
+from stagectl.registry.plan import Action
+from stagectl.registry.state import ActualModel, ActualVersion, text_or_none
+
+T = TypeVar("T")
+
+REQUEST_TIMEOUT = 15  # seconds per HTTP request (MLflow's default is 120)
+ATTEMPTS = 3  # per call; 3 attempts x 15 s + backoff stays under the contract's 60 seconds
+BACKOFF = (0.5, 1.5)  # seconds before the 2nd and 3rd attempt, +-25 % jitter
+TRANSIENT_CODES = {"INTERNAL_ERROR", "TEMPORARILY_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED", "DEADLINE_EXCEEDED"}
+PAGE = 1000
+
+
+class RegistryError(Exception):
+    """A call failed for good (after retries, or at once for a permanent error). One line, for the report."""
+
+
+class Unreachable(RegistryError):
+    """The registry did not answer at all (connection refused, timeout) after retries."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one write did beyond its action: a remark for the report (a duplicate removed, ...)."""
+
+    note: str | None = None
+
+
+def configure() -> None:
+    """Process-wide MLflow settings: no client retries, short timeouts, quiet logs."""
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+    timeout = os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT", "")
+    cap = min(int(timeout), REQUEST_TIMEOUT) if timeout.isdigit() and int(timeout) > 0 else REQUEST_TIMEOUT
+    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(cap)
+
+
+def mlflow_version() -> str:
+    import mlflow
+
+    return str(mlflow.__version__)
+
+
+class Registry:
+    """An MLflow registry at one URI. Thread-safe: one client shared by the apply's workers."""
+
+    def __init__(self, uri: str, sleep: Callable[[float], None] = time.sleep) -> None:
+        configure()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from mlflow import MlflowClient
+
+        for name in ("mlflow", "alembic", "sqlalchemy"):  # MLflow sets its own level on import
+            logging.getLogger(name).setLevel(logging.WARNING)
+        self.uri = uri
+        self._remote = uri.startswith(("http://", "https://"))
+        self._client: Any = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._down = False  # the registry stopped answering: one attempt per call until it answers again
+        self.writes = 0
+
+    # -- calling MLflow ------------------------------------------------------------------------------
+
+    def _call(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        write: bool = False,
+        landed: Callable[[], T | None] | None = None,
+        **kwargs: Any,
+    ) -> T:
+        """Call with bounded retries on transient errors; a permanent MLflow error is raised as is.
+
+        `landed`, for a write that must not be repeated, is asked before each retry whether the
+        previous attempt took effect after all (its answer lost); what it returns is the result.
+        """
+        attempts = 1 if self._down else ATTEMPTS
+        for attempt in range(attempts):
+            if write:
+                with self._lock:
+                    self.writes += 1
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    result = fn(*args, **kwargs)
+            except Exception as error:
+                kind = classify(error, self._remote)
+                if kind == "permanent":
+                    self._down = False
+                    raise
+                if attempt + 1 < attempts:
+                    self._sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)] * random.uniform(0.75, 1.25))
+                    found = landed() if landed else None
+                    if found is not None:
+                        return found
+                    continue
+                if kind == "unreachable":
+                    self._down = True
+                    raise Unreachable(f"the registry did not answer ({first_line(error)})") from None
+                raise RegistryError(f"the registry kept failing ({first_line(error)})") from None
+            self._down = False
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def probe(self) -> None:
+        """Fail fast (exit 2, well within a minute) when there is no registry to talk to."""
+        try:
+            self._call(self._client.search_registered_models, max_results=1)
+        except Unreachable as error:
+            raise FatalError(
+                f"cannot reach the MLflow registry at {redact(self.uri)}: {error} "
+                "(start the server, or point --registry / MLFLOW_TRACKING_URI at it)"
+            ) from None
+        except Exception as error:
+            raise FatalError(
+                f"the MLflow registry at {redact(self.uri)} refused to answer: {first_line(error)} "
+                "(check the URI and the credentials: MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD)"
+            ) from None
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def model_names(self) -> list[str]:
+        names: list[str] = []
+        token = None
+        while True:
+            page = self._call(self._client.search_registered_models, max_results=100, page_token=token)
+            names += [str(m.name) for m in page]
+            token = page.token
+            if not token:
+                return sorted(names)
+
+    def read(self, name: str) -> ActualModel | None:
+        """The model's state, or None when it is not registered. Aliases come from the model itself:
+        `search_model_versions` returns them empty."""
+        try:
+            model = self._call(self._client.get_registered_model, name)
+        except Exception as error:
+            if error_code(error) == "RESOURCE_DOES_NOT_EXIST":
+                return None
+            raise
+        versions: dict[int, ActualVersion] = {}
+        token = None
+        while True:
+            page = self._call(self._client.search_model_versions, f"name='{name}'", max_results=PAGE, page_token=token)
+            for found in page:
+                version = to_version(found)
+                versions[version.number] = version
+            token = page.token
+            if not token:
+                break
+        return ActualModel(
+            name=str(model.name),
+            description=text_or_none(model.description),
+            tags=MappingProxyType({str(k): str(v) for k, v in (model.tags or {}).items()}),
+            aliases=MappingProxyType({str(k): int(v) for k, v in (model.aliases or {}).items()}),
+            versions=MappingProxyType(dict(sorted(versions.items()))),
+        )
+
+    # -- writing -------------------------------------------------------------------------------------
+
+    def write(self, action: Action) -> Outcome:
+        """Run one planned write. Every write but create-version is safe to repeat."""
+        client = self._client
+        name, number = action.model, str(action.version)
+        kind = action.action
+        if kind == "create-model":
+            return self._create_model(action)
+        if kind == "create-version":
+            return self._create_version(action)
+        if kind == "update-model" and action.version is None:
+            self._call(client.update_registered_model, name, description=action.value, write=True)
+        elif kind == "update-model":
+            self._call(client.update_model_version, name, number, description=action.value, write=True)
+        elif kind == "set-tag" and action.version is None:
+            self._call(client.set_registered_model_tag, name, action.key, action.value, write=True)
+        elif kind == "set-tag":
+            self._call(client.set_model_version_tag, name, number, action.key, action.value, write=True)
+        elif kind == "set-alias":
+            self._call(client.set_registered_model_alias, name, action.key, number, write=True)
+        elif kind == "delete-alias":
+            self._call(client.delete_registered_model_alias, name, action.key, write=True)
+        elif kind == "set-stage":
+            self._call(
+                client.transition_model_version_stage,
+                name,
+                number,
+                action.value,
+                archive_existing_versions=False,
+                write=True,
+            )
+        else:  # pragma: no cover - the plan only makes the kinds above
+            raise ValueError(f"unknown action {kind}")
+        return Outcome()
+
+    def _create_model(self, action: Action) -> Outcome:
+        client = self._client
+        try:
+            self._call(
+                client.create_registered_model,
+                action.model,
+                tags=dict(action.tags) or None,
+                description=action.description,
+                write=True,
+            )
+        except Exception as error:
+            if error_code(error) != "RESOURCE_ALREADY_EXISTS":
+                raise
+            # Created meanwhile (another apply, or our own attempt whose answer was lost): finish the job.
+            if action.description:
+                self._call(client.update_registered_model, action.model, description=action.description, write=True)
+            for key, value in action.tags.items():
+                self._call(client.set_registered_model_tag, action.model, key, value, write=True)
+            return Outcome(f"{action.model} was registered meanwhile by someone else; its description and tags set")
+        return Outcome()
+
+    def _create_version(self, action: Action) -> Outcome:
+        """Create a version at most once, under the number git gives it.
+
+        Not retried blindly: after a failure whose answer was lost, the registry is read again and
+        the version counts as created when it is there. MLflow may still pick another number (a
+        concurrent apply got there first, or a deleted version holds the number): the version just
+        made is then deleted again, the number MLflow will use next is recorded, and it is said so.
+        """
+        made = self._call(
+            self._client.create_model_version,
+            action.model,
+            action.source,
+            run_id=action.run_id,
+            tags=dict(action.tags) or None,
+            description=action.description,
+            await_creation_for=0,
+            write=True,
+            landed=lambda: self._landed(action),
+        )
+        return self._settle(action, made if isinstance(made, int) else int(made.version))
+
+    def _landed(self, action: Action) -> int | None:
+        """After a lost answer: the number of a version with this source and run id made since, if any."""
+        try:
+            state = self.read(action.model)
+        except Exception:
+            return None
+        assert state is not None and action.version is not None
+        for number, version in state.versions.items():
+            if number >= action.version and version.source == action.source and version.run_id == action.run_id:
+                return number
+        return None
+
+    def _settle(self, action: Action, got: int) -> Outcome:
+        """MLflow gave the new version `got`; right when it is the number git says."""
+        expected = action.version
+        assert expected is not None
+        if got == expected:
+            return Outcome()
+        name = action.model
+        self._call(self._client.delete_model_version, name, str(got), write=True)
+        self._call(self._client.set_registered_model_tag, name, TAG_NEXT_VERSION, str(got + 1), write=True)
+        state = self.read(name)
+        twin = state.versions.get(expected) if state else None
+        if twin is not None and twin.source == action.source and twin.run_id == action.run_id:
+            return Outcome(
+                f"version {expected} was created at the same moment by another apply; "
+                f"the duplicate version {got} this apply made was deleted again"
+            )
+        raise RegistryError(
+            f"MLflow numbered the new version {got}, not {expected} as git says (a version {expected} was deleted "
+            f"in the registry, or something else registered one meanwhile); version {got} was deleted again and "
+            f"the next version of {name} will be {got + 1}: renumber it in git, or archive version {expected}"
+        )
+
+
+def to_version(found: Any) -> ActualVersion:
+    """An MLflow ModelVersion as plain data: its number an int whether MLflow said '3' (HTTP) or 3."""
+    return ActualVersion(
+        number=int(found.version),
+        source=str(found.source or ""),
+        run_id=text_or_none(found.run_id),
+        description=text_or_none(found.description),
+        tags=MappingProxyType({str(k): str(v) for k, v in (found.tags or {}).items()}),
+        mlflow_stage=str(found.current_stage or "None"),
+        status=str(found.status or "READY"),
+    )
+
+
+def error_code(error: BaseException) -> str | None:
+    code = getattr(error, "error_code", None)
+    return str(code) if code else None
+
+
+def classify(error: BaseException, remote: bool = True) -> str:
+    """'unreachable' (no answer), 'transient' (worth another try) or 'permanent'.
+
+    An embedded store has no network: only a locked sqlite file is worth another try there.
+    """
+    text = str(error)
+    if "database is locked" in text:
+        return "transient"
+    if not remote:
+        return "permanent"
+    if "failed with exception" in text or isinstance(error, (ConnectionError, TimeoutError)):
+        return "unreachable"
+    if "failed with error code 5" in text or "failed with error code 429" in text:
+        return "transient"
+    code = error_code(error)
+    if code in TRANSIENT_CODES:
+        return "transient"
+    if code is None and isinstance(error, OSError):
+        return "unreachable"
+    return "permanent"
+
+
+def first_line(error: BaseException) -> str:
+    """MLflow's messages run to several lines and embed URLs; the report wants one short line."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    line = lines[0] if lines else type(error).__name__
+    return line if len(line) <= 300 else line[:299] + "…"
+
+
+def redact(uri: str) -> str:
+    """The URI without a password (http://user:secret@host -> http://user:***@host)."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return uri
+    userinfo, _, host = rest.partition("@")
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

@@ -1,0 +1,69 @@
+"""The desired state: what the model files at HEAD say the registry should hold. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from stagectl.model import ModelFile
+
+Tags = Mapping[str, str]
+NO_TAGS: Tags = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class DesiredVersion:
+    number: int
+    stage: str
+    source: str
+    run_id: str | None = None
+    description: str | None = None
+    tags: Tags = field(default_factory=lambda: NO_TAGS)  # the file's own tags; bookkeeping tags are added by the plan
+    commit: str | None = None  # the commit that last set this version's stage
+
+
+@dataclass(frozen=True)
+class DesiredModel:
+    name: str
+    path: str  # the model file, for messages
+    description: str | None = None
+    tags: Tags = field(default_factory=lambda: NO_TAGS)
+    versions: tuple[DesiredVersion, ...] = ()
+
+    def version(self, number: int) -> DesiredVersion | None:
+        for version in self.versions:
+            if version.number == number:
+                return version
+        return None
+
+
+def desired_models(files: Iterable[ModelFile], commits: Mapping[str, Mapping[int, str]]) -> list[DesiredModel]:
+    """One DesiredModel per (validated) model file, versions ascending, sorted by name.
+
+    `commits`: path -> version -> the commit that last set its stage (history.last_stage_commits).
+    """
+    return sorted((desired_model(f, commits.get(f.path, {})) for f in files), key=lambda m: m.name)
+
+
+def desired_model(model: ModelFile, commits: Mapping[int, str]) -> DesiredModel:
+    data = model.document.data
+    versions = tuple(
+        DesiredVersion(
+            number=v.number,
+            stage=v.stage,
+            source=v.fields["source"],
+            run_id=v.fields.get("run_id"),
+            description=v.fields.get("description"),
+            tags=MappingProxyType(dict(v.fields.get("tags") or {})),
+            commit=commits.get(v.number),
+        )
+        for v in sorted(model.by_number().values(), key=lambda v: v.number)
+    )
+    return DesiredModel(
+        name=model.name,
+        path=model.path,
+        description=data.get("description"),
+        tags=MappingProxyType(dict(data.get("tags") or {})),
+        versions=versions,
+    )

@@ -1,0 +1,116 @@
+"""Registry -> model file text, for onboarding an existing registry. Pure.
+
+The stages are read the way apply writes them, so that applying the imported files moves nothing:
+with managed aliases, the aliases say which versions are in production and staging; without any (a
+registry that used MLflow's stages, or `registry.mode: stages`), MLflow's stages do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from stagectl.registry.desired import Tags
+from stagectl.registry.mapping import Mapping, is_bookkeeping, our_stage
+from stagectl.registry.state import ActualModel
+
+_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./:@+=%-]*")
+_YAML11_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+
+
+@dataclass(frozen=True)
+class Imported:
+    name: str
+    text: str
+    stages: dict[int, str]
+    notes: tuple[str, ...] = ()
+
+
+def import_model(model: ActualModel, mapping: Mapping, schema_ref: str | None = None) -> Imported:
+    stages, notes = infer_stages(model, mapping)
+    return Imported(model.name, model_yaml(model, stages, schema_ref), stages, tuple(notes))
+
+
+def infer_stages(model: ActualModel, mapping: Mapping) -> tuple[dict[int, str], list[str]]:
+    """Each version's stage, and what the user should know about how it was decided."""
+    aliases = {a: model.aliases[a] for a in mapping.aliases if a in model.aliases}
+    notes: list[str] = []
+    if mapping.stages or not aliases:
+        stages = {n: our_stage(v.mlflow_stage) for n, v in model.versions.items()}
+        moved = [
+            f"alias {a} → {model.aliases.get(a)}"
+            for a, stage in mapping.aliases.items()
+            if model.aliases.get(a) != max((n for n, s in stages.items() if s == stage), default=None)
+        ]
+        if moved and any(s in ("production", "staging") for s in stages.values()):
+            notes.append(
+                f"{model.name}: stages taken from MLflow's stages; the first apply will set "
+                + ", ".join(moved).replace("→ None", "(none)")
+                + " to match them"
+            )
+    else:
+        production = aliases.get(mapping.production_alias)
+        staging = aliases.get(mapping.staging_alias)
+        stages = {}
+        for number, version in model.versions.items():
+            applied = version.applied_stage
+            if number == production:
+                stages[number] = "production"
+            elif number == staging:
+                stages[number] = "staging"
+            elif applied == "staging" and staging is not None and number < staging:
+                stages[number] = "staging"  # an older staging version: the alias names only the highest
+            elif applied in ("none", "archived"):
+                stages[number] = applied
+            else:
+                stages[number] = "archived" if our_stage(version.mlflow_stage) == "archived" else "none"
+        if production is not None and production == staging:
+            notes.append(
+                f"{model.name}: aliases {mapping.production_alias} and {mapping.staging_alias} are both on "
+                f"version {production}: written as production, so the first apply removes {mapping.staging_alias}"
+            )
+    production_count = sum(1 for s in stages.values() if s == "production")
+    if production_count > 1:
+        notes.append(
+            f"{model.name}: {production_count} versions are in production in the registry; archive all but one "
+            "before `stagectl check` will accept the file"
+        )
+    return dict(sorted(stages.items())), notes
+
+
+def model_yaml(model: ActualModel, stages: dict[int, str], schema_ref: str | None = None) -> str:
+    """The model file, in the style of the examples: plain scalars where YAML reads them back as text."""
+    lines = [f"# yaml-language-server: $schema={schema_ref}"] if schema_ref else []
+    lines.append(f"name: {scalar(model.name)}")
+    if model.description:
+        lines.append(f"description: {scalar(model.description)}")
+    lines += _tags(model.tags, indent="")
+    if not model.versions:
+        lines.append("versions: []")
+    else:
+        lines.append("versions:")
+    for number, version in model.versions.items():
+        lines.append(f"  - version: {number}")
+        lines.append(f"    stage: {stages.get(number, 'none')}")
+        lines.append(f"    source: {scalar(version.source)}")
+        if version.run_id:
+            lines.append(f"    run_id: {scalar(version.run_id)}")
+        if version.description:
+            lines.append(f"    description: {scalar(version.description)}")
+        lines += _tags(version.tags, indent="    ")
+    return "\n".join(lines) + "\n"
+
+
+def _tags(tags: Tags, indent: str) -> list[str]:
+    items = sorted((k, v) for k, v in tags.items() if not is_bookkeeping(k))
+    if not items:
+        return []
+    return [f"{indent}tags:"] + [f"{indent}  {scalar(k)}: {scalar(v)}" for k, v in items]
+
+
+def scalar(text: str) -> str:
+    """`text` as a YAML scalar that reads back as exactly this string (1.1 and 1.2 alike)."""
+    if _PLAIN.fullmatch(text) and not text.endswith(":") and text.lower() not in _YAML11_WORDS:
+        return text
+    return json.dumps(text, ensure_ascii=False)

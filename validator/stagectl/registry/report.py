@@ -1,0 +1,201 @@
+"""Print what plan / apply / diff found: text for people, one JSON object for tools, markdown for Actions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from stagectl.registry.apply import ModelResult
+from stagectl.registry.plan import Action, Problem
+from stagectl.report import plural
+
+SUMMARY_ROWS = 500  # GitHub caps a step summary at 1 MiB
+
+
+@dataclass(frozen=True)
+class RegistryReport:
+    command: str  # plan | apply | diff
+    registry: str  # the URI, password redacted
+    head: str  # the commit whose files are the desired state
+    results: Sequence[ModelResult]
+    unmanaged: tuple[str, ...] = ()  # registered models with no model file (diff)
+    writes: int | None = None  # apply: write calls made, retries included
+    notices: tuple[str, ...] = field(default=())
+
+    @property
+    def actions(self) -> list[Action]:
+        """apply: the writes made; plan and diff: the writes apply would make."""
+        if self.command == "apply":
+            return [a for r in self.results for a in r.done]
+        return [a for r in self.results for a in r.plan.actions]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [e for r in self.results for e in r.errors]
+
+    @property
+    def notes(self) -> list[Problem]:
+        return [n for r in self.results for n in r.notes]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def exit_code(self) -> int:
+        if self.command == "diff":
+            return 0 if self.ok and not self.actions else 1
+        return 0 if self.ok else 1
+
+
+def to_json(report: RegistryReport) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "registry": report.registry,
+        "head": report.head,
+        "actions": [a.to_json() for a in report.actions],
+        "errors": [e.to_json() for e in report.errors],
+        "notes": [n.to_json() for n in report.notes],
+    }
+    if report.command == "apply":
+        document["reverted"] = [
+            {"model": a.model, "version": a.version, "was": a.reverts} for r in report.results for a in r.reverted
+        ]
+        document["models"] = [{"model": r.model, "status": r.status, "writes": len(r.done)} for r in report.results]
+        document["writes"] = report.writes
+    if report.command == "diff":
+        document["unmanaged"] = list(report.unmanaged)
+    return document
+
+
+def write_json(report: RegistryReport, out: TextIO) -> None:
+    out.write(json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n")
+
+
+def write_text(report: RegistryReport, out: TextIO) -> None:
+    for notice in report.notices:
+        out.write(f"note: {notice}\n")
+    if report.command == "apply":
+        _apply_text(report, out)
+    else:
+        _plan_text(report, out)
+    out.write(summary(report) + "\n")
+
+
+def _plan_text(report: RegistryReport, out: TextIO) -> None:
+    for result in report.results:
+        actions = result.plan.actions
+        if not (actions or result.errors or result.notes):
+            continue
+        out.write(f"{result.model}:\n")
+        for action in actions:
+            out.write(f"  {_line(action)}\n")
+        _problems(result, out)
+    if report.unmanaged:
+        out.write(
+            f"not managed (registered, no model file): {', '.join(report.unmanaged)} "
+            "(`stagectl import` writes their files)\n"
+        )
+
+
+def _apply_text(report: RegistryReport, out: TextIO) -> None:
+    for result in report.results:
+        status = result.status
+        if status == "applied":
+            out.write(f"{result.model}: applied {plural(len(result.done), 'write')}\n")
+        elif status == "unchanged":
+            out.write(f"{result.model}: unchanged\n")
+        else:
+            out.write(
+                f"{result.model}: {status}"
+                + (f" after {len(result.done)} of {len(result.plan.actions)} writes" if result.done else "")
+                + "\n"
+            )
+        for action in result.done:
+            out.write(f"  {_line(action)}\n")
+        for action in result.reverted:
+            out.write(f"  reverted: {action.reverts} (git wins)\n")
+        _problems(result, out)
+
+
+def _problems(result: ModelResult, out: TextIO) -> None:
+    for problem in result.errors:
+        out.write(f"  error: {_where(problem)}{problem.message}\n")
+    for problem in result.notes:
+        out.write(f"  note: {_where(problem)}{problem.message}\n")
+
+
+def _where(problem: Problem) -> str:
+    return (
+        f"version {problem.version}: "
+        if problem.version is not None and f"version {problem.version}" not in problem.message
+        else ""
+    )
+
+
+def _line(action: Action) -> str:
+    version = f" {action.version}" if action.version is not None else ""
+    return f"{action.action}{version}: {action.detail}"
+
+
+def summary(report: RegistryReport) -> str:
+    results = report.results
+    failed = [r for r in results if r.status in ("failed", "refused")]
+    if report.command == "apply":
+        applied = [r for r in results if r.status == "applied"]
+        unchanged = [r for r in results if r.status == "unchanged"]
+        writes = sum(len(r.done) for r in results)
+        parts = [f"apply: {plural(writes, 'write')} to {plural(len(applied), 'model')}", f"{len(unchanged)} unchanged"]
+        if failed:
+            parts.append(f"{len(failed)} failed")
+        reverted = sum(len(r.reverted) for r in results)
+        if reverted:
+            parts.append(f"{plural(reverted, 'drift')} reverted")
+        return ", ".join(parts)
+    pending = [r for r in results if r.plan.actions]
+    count = sum(len(r.plan.actions) for r in results)
+    if report.command == "diff":
+        if not count and not failed:
+            return f"diff: the registry matches git ({plural(len(results), 'model')})"
+        differ = plural(len(pending) + len(failed), "model")
+        text = f"diff: {differ} differ from git; apply would make {plural(count, 'write')}"
+    elif not count:
+        text = f"plan: nothing to do ({plural(len(results), 'model')} up to date)"
+    else:
+        text = (
+            f"plan: {plural(count, 'write')} to {plural(len(pending), 'model')}, "
+            f"{len(results) - len(pending) - len(failed)} up to date"
+        )
+    if failed:
+        text += f"; {len(failed)} refused"
+    return text
+
+
+def markdown(report: RegistryReport) -> str:
+    """For $GITHUB_STEP_SUMMARY: a heading, the writes as a table, the errors."""
+    title = {"plan": "planned writes", "apply": "writes made", "diff": "drift"}[report.command]
+    lines = [
+        f"### stagectl {report.command}: {title}",
+        "",
+        f"`{summary(report)}` — registry `{_cell(report.registry)}` at `{report.head[:12]}`",
+        "",
+    ]
+    actions = report.actions
+    if actions:
+        lines += ["| model | version | action | detail |", "|---|---|---|---|"]
+        for action in actions[:SUMMARY_ROWS]:
+            version = "" if action.version is None else str(action.version)
+            lines.append(f"| {_cell(action.model)} | {version} | {action.action} | {_cell(action.detail)} |")
+        if len(actions) > SUMMARY_ROWS:
+            lines.append(f"| … | | | {len(actions) - SUMMARY_ROWS} more |")
+        lines.append("")
+    for result in report.results:
+        for action in result.reverted:
+            lines.append(f"- reverted on **{_cell(action.model)}**: {_cell(action.reverts or '')}")
+        for problem in result.errors:
+            lines.append(f"- :x: **{_cell(problem.model)}**: {_cell(problem.message)}")
+    return "\n".join(lines).rstrip() + "\n\n"
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")

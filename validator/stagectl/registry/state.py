@@ -1,0 +1,50 @@
+"""The actual state of a registered model, as plain data (versions normalised to int). Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from stagectl.registry.desired import NO_TAGS, Tags
+from stagectl.registry.mapping import TAG_NEXT_VERSION, TAG_STAGE
+
+
+@dataclass(frozen=True)
+class ActualVersion:
+    number: int
+    source: str
+    run_id: str | None = None  # MLflow's "" is None here
+    description: str | None = None  # "" is None here
+    tags: Tags = field(default_factory=lambda: NO_TAGS)
+    mlflow_stage: str = "None"  # current_stage as MLflow spells it
+    status: str = "READY"
+
+    @property
+    def applied_stage(self) -> str | None:
+        """The stage stagectl last applied to this version (its `stagectl.stage` tag)."""
+        return self.tags.get(TAG_STAGE)
+
+
+@dataclass(frozen=True)
+class ActualModel:
+    name: str
+    description: str | None = None
+    tags: Tags = field(default_factory=lambda: NO_TAGS)
+    aliases: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    versions: Mapping[int, ActualVersion] = field(default_factory=lambda: MappingProxyType({}))
+
+    def next_number(self) -> int:
+        """The number MLflow will give the next version: one above the highest it ever assigned.
+
+        Deleted versions are invisible through the API but still hold their numbers; stagectl
+        records what it learnt about them in the `stagectl.next_version` tag.
+        """
+        highest = max(self.versions, default=0) + 1
+        recorded = self.tags.get(TAG_NEXT_VERSION, "")
+        return max(highest, int(recorded)) if recorded.isdigit() else highest
+
+
+def text_or_none(value: object) -> str | None:
+    """MLflow gives "" or None for an absent description or run id; stagectl says None."""
+    return str(value) if value not in (None, "") else None
