@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+STAGECTL_SCRIPT = Path(sys.executable).parent / "stagectl"  # the console script pip installed
 
 # Deterministic git, whatever the developer's global config says.
 GIT_ENV = {
@@ -47,6 +49,31 @@ class Result:
     def json(self) -> Any:
         return json.loads(self.stdout)
 
+    def located(self) -> list[tuple[str, int, int, str]]:
+        """(file, line, column, rule) of every `file:line:col: rule: message` line of text output."""
+        found = []
+        for line in self.stdout.splitlines():
+            match = TEXT_ERROR.match(line)
+            assert match, f"not a `file:line:col: rule: message` line: {line!r}"
+            found.append((match["file"], int(match["line"]), int(match["col"]), match["rule"]))
+        return found
+
+
+TEXT_ERROR = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<rule>[a-z-]+): (?P<message>.+)$")
+
+
+def run_stagectl(
+    cwd: Path, *args: str, env: Mapping[str, str] | None = None, script: bool = False, timeout: float = 120
+) -> Result:
+    """Run stagectl in a subprocess (`python -m stagectl`, or the console script), never with a traceback."""
+    command = [str(STAGECTL_SCRIPT)] if script else [sys.executable, "-m", "stagectl"]
+    done = subprocess.run(
+        [*command, *args], cwd=cwd, env=clean_env(env), capture_output=True, text=True, check=False, timeout=timeout
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "Traceback" not in done.stdout, done.stdout
+    return Result(done.returncode, done.stdout, done.stderr)
+
 
 @dataclass
 class Repo:
@@ -62,6 +89,19 @@ class Repo:
             raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
         return done.stdout
 
+    def try_git(self, *args: str, env: Mapping[str, str] | None = None, timeout: float = 300) -> Result:
+        """Run git and return whatever happened (for commands expected to fail, like a hooked commit)."""
+        done = subprocess.run(
+            ["git", *args],
+            cwd=self.path,
+            env=clean_env(env),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+        )
+        return Result(done.returncode, done.stdout, done.stderr)
+
     def write(self, relpath: str, content: str | bytes) -> Path:
         target = self.path / relpath
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -70,6 +110,9 @@ class Repo:
         else:
             target.write_text(content, encoding="utf-8")
         return target
+
+    def rev(self, ref: str = "HEAD") -> str:
+        return self.git("rev-parse", "--verify", f"{ref}^{{commit}}").strip()
 
     def commit(self, message: str = "change", *, all_files: bool = True, date: str | None = None) -> str:
         if all_files:
@@ -80,17 +123,7 @@ class Repo:
 
     def stagectl(self, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Result:
         """Run the installed CLI in a subprocess, exactly as a user would."""
-        done = subprocess.run(
-            [sys.executable, "-m", "stagectl", *args],
-            cwd=cwd or self.path,
-            env=clean_env(env),
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
-        assert "Traceback" not in done.stderr, done.stderr
-        return Result(done.returncode, done.stdout, done.stderr)
+        return run_stagectl(cwd or self.path, *args, env=env)
 
 
 def model_yaml(name: str, *versions: tuple[int, str], extra: str = "") -> str:
@@ -104,10 +137,20 @@ def model_yaml(name: str, *versions: tuple[int, str], extra: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Iterator[Repo]:
-    path = tmp_path / "repo"
-    path.mkdir()
+def key_line(index: int, key: str = "stage", extra: str = "") -> int:
+    """The line of `key` (version, stage or source) in entry `index` (0-based) of a `model_yaml()` file."""
+    offset = {"version": 3, "stage": 4, "source": 5}[key]
+    return offset + 3 * index + len(extra.rstrip("\n").splitlines())
+
+
+def init_repo(path: Path) -> Repo:
+    """A fresh repository on branch main at `path` (created if needed)."""
+    path.mkdir(parents=True, exist_ok=True)
     r = Repo(path)
     r.git("init", "-q", "-b", "main")
-    yield r
+    return r
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[Repo]:
+    yield init_repo(tmp_path / "repo")

@@ -1,0 +1,164 @@
+"""The pre-commit hook, through pre-commit itself: a real `pre-commit install` and real `git commit`s.
+
+pre-commit installs hooks from a git revision, so the project's current working tree (committed
+or not) is snapshotted into a temporary clone and the hook is pointed at that commit. The hook's
+environment is built once per session in a temporary PRE_COMMIT_HOME.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, Repo, clean_env, init_repo, key_line, model_yaml
+
+FRAUD = "models/fraud.yaml"
+CHURN = "models/churn.yaml"
+
+
+@dataclass(frozen=True)
+class HookSource:
+    repo: Path  # a clone of the project with its working tree committed
+    rev: str
+    home: Path  # PRE_COMMIT_HOME, shared by the session
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"PRE_COMMIT_HOME": str(self.home), "PRE_COMMIT_COLOR": "never"}
+
+    def config(self) -> str:
+        return f"repos:\n  - repo: {self.repo}\n    rev: {self.rev}\n    hooks:\n      - id: stagectl\n"
+
+
+def snapshot_project(dest: Path) -> str:
+    """Clone the project and commit its working tree there (tracked and untracked, not ignored)."""
+    Repo(dest.parent).git("clone", "-q", "--no-hardlinks", str(ROOT), str(dest))
+    snapshot = Repo(dest)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    for raw in filter(None, listed):
+        relpath = raw.decode("utf-8", "surrogateescape")
+        source, target = ROOT / relpath, dest / relpath
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        if source.is_symlink() or source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target, follow_symlinks=False)
+    return snapshot.commit("snapshot of the working tree under test")
+
+
+@pytest.fixture(scope="session")
+def hook_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HookSource]:
+    base = tmp_path_factory.mktemp("pre-commit")
+    rev = snapshot_project(base / "project")
+    source = HookSource(base / "project", rev, base / "home")
+    warm = init_repo(base / "warm-up")
+    warm.write(".pre-commit-config.yaml", source.config())
+    warm.commit("config")
+    built = run_pre_commit(warm, "install-hooks", env=source.env, timeout=900)
+    assert built.returncode == 0, built.stdout + built.stderr
+    yield source
+
+
+def run_pre_commit(
+    repo: Repo, *args: str, env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", *args],
+        cwd=repo.path,
+        env=clean_env(env),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def hooked(repo: Repo, hook_source: HookSource) -> Repo:
+    """A repository with two models committed and the stagectl hook installed by `pre-commit install`."""
+    repo.write(".pre-commit-config.yaml", hook_source.config())
+    repo.write(FRAUD, model_yaml("fraud", (1, "none")))
+    repo.write(CHURN, model_yaml("churn", (1, "staging")))
+    repo.commit("base")
+    installed = run_pre_commit(repo, "install", env=hook_source.env)
+    assert installed.returncode == 0, installed.stderr
+    assert (repo.path / ".git/hooks/pre-commit").is_file()
+    return repo
+
+
+def test_manifest_declares_the_hook() -> None:
+    """The hook needs the whole index, so it takes no filenames."""
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    [hook] = [h for h in hooks if h["id"] == "stagectl"]
+    assert hook["entry"] == "stagectl check --staged"
+    assert hook["pass_filenames"] is False
+    assert hook.get("always_run") is True or "files" in hook
+
+
+def test_illegal_transition_is_blocked_and_a_legal_one_allowed(hooked: Repo, hook_source: HookSource) -> None:
+    before = hooked.rev()
+    hooked.write(FRAUD, model_yaml("fraud", (1, "production")))
+    hooked.git("add", FRAUD)
+    blocked = hooked.try_git("commit", "-m", "skip staging", env=hook_source.env)
+    assert blocked.returncode != 0
+    assert hooked.rev() == before
+    output = blocked.stdout + blocked.stderr
+    assert f"{FRAUD}:{key_line(0)}:5: illegal-transition:" in output
+    hooked.write(FRAUD, model_yaml("fraud", (1, "staging")))
+    hooked.git("add", FRAUD)
+    allowed = hooked.try_git("commit", "-m", "stage v1", env=hook_source.env)
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert hooked.git("rev-parse", "HEAD~1").strip() == before
+    assert hooked.git("show", f"HEAD:{FRAUD}") == model_yaml("fraud", (1, "staging"))
+
+
+def test_commit_all_is_judged(hooked: Repo, hook_source: HookSource) -> None:
+    """`git commit -a` stages tracked changes for the commit: the hook must see them."""
+    before = hooked.rev()
+    hooked.write(CHURN, model_yaml("churn", (1, "staging"), (2, "production")))
+    blocked = hooked.try_git("commit", "-a", "-m", "new version straight to production", env=hook_source.env)
+    assert blocked.returncode != 0
+    assert hooked.rev() == before
+    assert f"{CHURN}:{key_line(1)}:5: illegal-transition:" in blocked.stdout + blocked.stderr
+    hooked.write(CHURN, model_yaml("churn", (1, "production"), (2, "none")))
+    allowed = hooked.try_git("commit", "-a", "-m", "promote churn v1", env=hook_source.env)
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert hooked.git("rev-parse", "HEAD~1").strip() == before
+
+
+def test_partial_commit_judges_what_is_committed(hooked: Repo, hook_source: HookSource) -> None:
+    """`git commit <path>` commits from a temporary index (GIT_INDEX_FILE): other staged files are
+    not part of it, and the named path's working-tree content is."""
+    before = hooked.rev()
+    hooked.write(CHURN, model_yaml("churn", (1, "none"), (2, "production")))
+    hooked.git("add", CHURN)  # staged, illegal, but not part of the partial commit
+    hooked.write(FRAUD, model_yaml("fraud", (1, "staging")))  # not staged, legal
+    allowed = hooked.try_git("commit", "-m", "only fraud", "--", FRAUD, env=hook_source.env)
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert hooked.git("rev-parse", "HEAD~1").strip() == before
+    assert hooked.git("diff", "--name-only", "HEAD~1", "HEAD").split() == [FRAUD]
+    assert hooked.git("diff", "--cached", "--name-only").split() == [CHURN]  # still staged
+    # And the other way round: the named path is illegal, the staged rest is legal.
+    middle = hooked.rev()
+    hooked.git("reset", "-q", "--hard")
+    hooked.write(CHURN, model_yaml("churn", (1, "production")))
+    hooked.git("add", CHURN)
+    hooked.write(FRAUD, model_yaml("fraud", (1, "staging"), (2, "production")))  # a new v2 in production
+    blocked = hooked.try_git("commit", "-m", "only fraud again", "--", FRAUD, env=hook_source.env)
+    assert blocked.returncode != 0
+    assert hooked.rev() == middle
+    output = blocked.stdout + blocked.stderr
+    assert f"{FRAUD}:{key_line(1)}:5: illegal-transition:" in output
+    assert CHURN not in output

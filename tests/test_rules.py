@@ -1,0 +1,425 @@
+"""Every rule of the contract's table: a change that passes and one that breaks it.
+
+The CLI cases run in real repositories and assert rule id, file, line, column and exit code; the
+exhaustive matrices (every transition, production counts, custom transitions) run against the
+library (`parse_model` + `judge`), where a case costs microseconds instead of a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import pytest
+
+from conftest import Repo, key_line, model_yaml
+from stagectl.judge import FileChange, judge
+from stagectl.model import STAGES, ModelFile, Rejected, Violation
+from stagectl.parse import parse_model, parse_settings
+from stagectl.policy import DEFAULT_TRANSITIONS, Policy, Settings
+from stagectl.rules import NoHistory, all_rules
+
+FRAUD = "models/fraud.yaml"
+CHANGE_RULES = {
+    "model-name",
+    "version-duplicate",
+    "version-number",
+    "version-removed",
+    "immutable-field",
+    "illegal-transition",
+    "production-limit",
+    "model-removed",
+}
+
+# -- the library ------------------------------------------------------------------------------------
+
+
+def parsed(text: str | None, path: str = FRAUD) -> ModelFile | Rejected | None:
+    return None if text is None else parse_model(path, text.encode())
+
+
+def judge_texts(
+    base: str | None, head: str | None, policy: Policy | None = None, path: str = FRAUD, standalone: bool = False
+) -> list[Violation]:
+    """Judge one model file's change from `base` to `head` (None: the file is absent)."""
+    change = FileChange(path, parsed(base, path), parsed(head, path))
+    return judge([change], policy or Policy(), NoHistory(), standalone=standalone)
+
+
+def located(violations: list[Violation]) -> list[tuple[str, str, int, int]]:
+    return [(v.rule, v.file, v.line, v.column) for v in violations]
+
+
+def policy_from(text: str) -> Policy:
+    settings = parse_settings(text.encode())
+    assert isinstance(settings, Settings), settings
+    return settings.policy
+
+
+def test_rule_ids_are_the_contracts() -> None:
+    """Tools match on rule ids: every change rule of the contract's table is one the library runs."""
+    assert {rule.id for rule in all_rules()} >= CHANGE_RULES
+
+
+DEFAULT_ALLOWED = {
+    ("new", "none"),
+    ("new", "staging"),
+    ("none", "staging"),
+    ("none", "archived"),
+    ("staging", "production"),
+    ("staging", "none"),
+    ("staging", "archived"),
+    ("production", "archived"),
+    ("production", "staging"),
+    ("archived", "staging"),
+}
+
+
+@pytest.mark.parametrize(("from_stage", "to_stage"), [(f, t) for f in ("new", *STAGES) for t in STAGES if f != t])
+def test_every_transition_of_the_default_policy(from_stage: str, to_stage: str) -> None:
+    """The default transition table, cell by cell; a refusal points at the version's `stage:` key."""
+    base = model_yaml("fraud") if from_stage == "new" else model_yaml("fraud", (1, from_stage))
+    found = judge_texts(base, model_yaml("fraud", (1, to_stage)))
+    if (from_stage, to_stage) in DEFAULT_ALLOWED:
+        assert found == []
+    else:
+        assert located(found) == [("illegal-transition", FRAUD, key_line(0), 5)]
+        assert found[0].model == "fraud"
+        assert found[0].version == 1
+
+
+def test_default_transitions_match_the_contract() -> None:
+    """The defaults written in the SPEC are the defaults the code uses."""
+    table = {(f, t) for f, targets in DEFAULT_TRANSITIONS.items() for t in targets}
+    assert table == DEFAULT_ALLOWED
+
+
+def test_unchanged_stage_is_not_a_transition() -> None:
+    """A file whose stages do not move passes, whatever stage they are in."""
+    text = model_yaml("fraud", (1, "archived"), (2, "production"), (3, "staging"), (4, "none"))
+    assert judge_texts(text, text) == []
+
+
+def test_transitions_in_the_policy_replace_only_the_named_from_stages() -> None:
+    """`transitions: {none: [production]}` replaces the none row; the other rows keep their defaults."""
+    policy = policy_from("policy:\n  transitions:\n    none: [production]\n")
+    none_base = model_yaml("fraud", (1, "none"))
+    assert judge_texts(none_base, model_yaml("fraud", (1, "production")), policy) == []
+    refused = judge_texts(none_base, model_yaml("fraud", (1, "staging")), policy)
+    assert located(refused) == [("illegal-transition", FRAUD, key_line(0), 5)]
+    # Rows it does not name keep the defaults: staging -> production, new -> none, archived -> staging.
+    assert judge_texts(model_yaml("fraud", (1, "staging")), model_yaml("fraud", (1, "production")), policy) == []
+    assert judge_texts(model_yaml("fraud"), model_yaml("fraud", (1, "none")), policy) == []
+    assert judge_texts(model_yaml("fraud", (1, "archived")), model_yaml("fraud", (1, "staging")), policy) == []
+    assert judge_texts(model_yaml("fraud", (1, "archived")), model_yaml("fraud", (1, "none")), policy) != []
+
+
+def test_new_row_of_the_policy_decides_where_new_versions_start() -> None:
+    policy = policy_from("policy:\n  transitions:\n    new: [none]\n")
+    found = judge_texts(model_yaml("fraud"), model_yaml("fraud", (1, "staging")), policy)
+    assert located(found) == [("illegal-transition", FRAUD, key_line(0), 5)]
+    assert "new version" in found[0].message
+
+
+def test_rollback_without_history_is_refused_and_rollback_false_says_so() -> None:
+    """Judged with no history, archived -> production is not a rollback of anything."""
+    base, head = model_yaml("fraud", (1, "archived")), model_yaml("fraud", (1, "production"))
+    assert located(judge_texts(base, head)) == [("illegal-transition", FRAUD, key_line(0), 5)]
+    off = judge_texts(base, head, policy_from("policy:\n  rollback: false\n"))
+    assert located(off) == [("illegal-transition", FRAUD, key_line(0), 5)]
+    assert "rollback" in off[0].message
+
+
+@pytest.mark.parametrize(
+    ("base_stages", "head_stages", "limit", "blamed"),
+    [
+        (["production", "staging"], ["archived", "production"], 1, None),  # swap in one change: legal
+        (["production", "staging"], ["production", "production"], 1, 1),  # two at once
+        (["staging", "staging"], ["production", "production"], 1, 1),  # both new in production: newest blamed
+        (["production", "staging"], ["production", "production"], 2, None),
+        (["production", "production", "staging"], ["production", "production", "production"], 2, 2),
+        (["production", "staging"], ["production", "production"], None, None),  # null: no limit
+        (["production", "production"], ["production", "production"], 1, None),  # old violation, not raised
+        (["production", "production", "staging"], ["archived", "production", "production"], 1, None),  # not raised
+        (["production", "production", "staging"], ["production", "production", "production"], 1, 2),  # raised
+    ],
+)
+def test_production_limit_is_blamed_only_when_the_change_raises_the_count(
+    base_stages: list[str], head_stages: list[str], limit: int | None, blamed: int | None
+) -> None:
+    base = model_yaml("fraud", *enumerate(base_stages, 1))
+    head = model_yaml("fraud", *enumerate(head_stages, 1))
+    found = [v for v in judge_texts(base, head, Policy(max_production=limit)) if v.rule == "production-limit"]
+    if blamed is None:
+        assert found == []
+    else:
+        assert located(found) == [("production-limit", FRAUD, key_line(blamed), 5)]
+        assert found[0].version == blamed + 1
+
+
+def test_new_file_over_the_production_limit_is_blamed() -> None:
+    """A new model file starting with two production versions breaks both transition and limit rules."""
+    found = judge_texts(None, model_yaml("fraud", (1, "production"), (2, "production")))
+    assert ("production-limit", FRAUD, key_line(1), 5) in located(found)
+
+
+def test_version_rules() -> None:
+    """version-duplicate, version-number and version-removed point at the key that causes them."""
+    base = model_yaml("fraud", (1, "archived"), (3, "staging"))
+    assert judge_texts(base, model_yaml("fraud", (1, "archived"), (3, "staging"), (4, "none"))) == []
+    assert located(judge_texts(base, model_yaml("fraud", (1, "archived"), (3, "staging"), (2, "none")))) == [
+        ("version-number", FRAUD, key_line(2, "version"), 5)
+    ]
+    assert located(judge_texts(base, model_yaml("fraud", (3, "staging")))) == [("version-removed", FRAUD, 2, 1)]
+    duplicate = judge_texts(None, model_yaml("fraud", (1, "none"), (1, "none")))
+    assert located(duplicate) == [("version-duplicate", FRAUD, key_line(1, "version"), 5)]
+
+
+def test_immutable_fields_and_configured_immutables() -> None:
+    """source and run_id never change; a policy can make more fields immutable (or fewer)."""
+    base = model_yaml("fraud", (1, "staging")).replace("source: s3://models/fraud/1", "source: s3://a\n    run_id: r1")
+    changed_source = base.replace("s3://a", "s3://b")
+    found = judge_texts(base, changed_source)
+    assert located(found) == [("immutable-field", FRAUD, 5, 5)]
+    added_run = model_yaml("fraud", (1, "staging"))
+    removed = judge_texts(base.replace("source: s3://a", "source: s3://models/fraud/1"), added_run)
+    assert located(removed) == [("immutable-field", FRAUD, key_line(0, "version"), 5)]  # run_id gone: the entry
+    relaxed = policy_from("policy:\n  immutable: [run_id]\n")
+    assert judge_texts(base, changed_source, relaxed) == []
+    with_description = base + "    description: one\n"
+    stricter = policy_from("policy:\n  immutable: [source, run_id, description]\n")
+    found = judge_texts(with_description, with_description.replace("one", "two"), stricter)
+    assert located(found) == [("immutable-field", FRAUD, 7, 5)]
+
+
+def test_model_removed_only_while_a_version_is_live() -> None:
+    assert judge_texts(model_yaml("fraud", (1, "archived"), (2, "archived")), None) == []
+    for stage in ("none", "staging", "production"):
+        found = judge_texts(model_yaml("fraud", (1, "archived"), (2, stage)), None)
+        assert located(found) == [("model-removed", FRAUD, 1, 1)]
+
+
+def test_model_name_must_equal_the_stem() -> None:
+    assert judge_texts(None, model_yaml("fraud")) == []
+    found = judge_texts(None, model_yaml("fraud"), path="models/churn.yaml")
+    assert located(found) == [("model-name", "models/churn.yaml", 1, 1)]
+    bad = parse_model(FRAUD, b"versions: []\nname: ../../etc/passwd\n")
+    assert isinstance(bad, Rejected)
+    assert located(list(bad.violations)) == [("model-name", FRAUD, 2, 1)]
+
+
+def test_twin_files_for_one_model_are_a_model_name_error() -> None:
+    """fraud.yaml beside fraud.yml declares one model twice."""
+    change = FileChange(FRAUD, None, parsed(model_yaml("fraud")), twins=("models/fraud.yml",))
+    found = judge([change], Policy(), NoHistory())
+    assert located(found) == [("model-name", FRAUD, 1, 1)]
+    assert "models/fraud.yml" in found[0].message
+
+
+def test_standalone_judging_runs_only_the_rules_that_need_no_base() -> None:
+    """--all semantics: a new file starting in production is fine alone, two in production are not."""
+    assert judge_texts(None, model_yaml("fraud", (1, "production")), standalone=True) == []
+    found = judge_texts(None, model_yaml("fraud", (1, "production"), (2, "production")), standalone=True)
+    assert located(found) == [("production-limit", FRAUD, key_line(1), 5)]
+
+
+def test_judge_reports_every_error_of_every_file_sorted() -> None:
+    changes = [
+        FileChange("models/b.yaml", parsed(model_yaml("b", (1, "none")), "models/b.yaml"), None),
+        FileChange(
+            "models/a.yaml",
+            parsed(model_yaml("a", (1, "none"), (2, "none")), "models/a.yaml"),
+            parsed(model_yaml("a", (1, "production"), (2, "archived"), (2, "none")), "models/a.yaml"),
+        ),
+    ]
+    found = judge(changes, Policy(), NoHistory())
+    assert located(found) == [
+        ("illegal-transition", "models/a.yaml", key_line(0), 5),
+        ("version-duplicate", "models/a.yaml", key_line(2, "version"), 5),
+        ("model-removed", "models/b.yaml", 1, 1),
+    ]
+
+
+# -- the CLI: one passing and one failing change per rule -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    """A symbolic link to `target`, instead of file content."""
+
+    target: str
+
+
+Files = dict[str, "str | Link | None"]  # None: delete the file
+
+
+@dataclass(frozen=True)
+class Case:
+    rule: str
+    base: Files
+    good: Files
+    bad: Files
+    where: tuple[str, int, int]
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+STAGE_PROD = model_yaml("fraud", (1, "production"), (2, "staging"))
+V_1_3 = model_yaml("fraud", (1, "archived"), (3, "staging"))
+DUP_STAGE = "name: fraud\nversions:\n  - version: 1\n    stage: none\n    stage: production\n    source: s3://x\n"
+TYPO = model_yaml("fraud", (1, "none")) + "    descripton: first cut\n"
+
+CASES = [
+    Case(
+        "yaml-syntax",
+        {FRAUD: model_yaml("fraud", (1, "none"))},
+        {FRAUD: model_yaml("fraud", (1, "staging"))},
+        {FRAUD: "name: fraud\nversions: ]\n"},
+        (FRAUD, 2, 11),
+    ),
+    Case(
+        "yaml-duplicate-key",
+        {FRAUD: model_yaml("fraud", (1, "none"))},
+        {FRAUD: model_yaml("fraud", (1, "staging"))},
+        {FRAUD: DUP_STAGE},
+        (FRAUD, 5, 5),
+    ),
+    Case(
+        "yaml-unsafe",
+        {FRAUD: model_yaml("fraud", (1, "none"))},
+        {FRAUD: model_yaml("fraud", (1, "none"), extra="owners: [risk]")},
+        {FRAUD: model_yaml("fraud", (1, "none"), extra="owners: &team [risk]")},
+        (FRAUD, 2, 9),
+    ),
+    Case(
+        "schema",
+        {FRAUD: model_yaml("fraud", (1, "none"))},
+        {FRAUD: model_yaml("fraud", (1, "staging"))},
+        {FRAUD: TYPO},
+        (FRAUD, key_line(0, "source") + 1, 5),
+    ),
+    Case(
+        "model-name",
+        {FRAUD: model_yaml("fraud", (1, "none"))},
+        {FRAUD: model_yaml("fraud", (1, "none"), extra="description: renamed")},
+        {FRAUD: model_yaml("fraud", (1, "none")).replace("name: fraud", "name: fraud2")},
+        (FRAUD, 1, 1),
+    ),
+    Case(
+        "file-type",
+        {FRAUD: model_yaml("fraud", (1, "none"))},
+        {"models/churn.yaml": model_yaml("churn", (1, "none"))},
+        {"models/churn.yaml": Link("fraud.yaml")},
+        ("models/churn.yaml", 1, 1),
+    ),
+    Case(
+        "version-duplicate",
+        {FRAUD: model_yaml("fraud", (1, "none"))},
+        {FRAUD: model_yaml("fraud", (1, "none"), (2, "none"))},
+        {FRAUD: model_yaml("fraud", (1, "none"), (1, "staging"))},
+        (FRAUD, key_line(1, "version"), 5),
+    ),
+    Case(
+        "version-number",
+        {FRAUD: V_1_3},
+        {FRAUD: model_yaml("fraud", (1, "archived"), (3, "staging"), (4, "none"))},
+        {FRAUD: model_yaml("fraud", (1, "archived"), (3, "staging"), (2, "none"))},
+        (FRAUD, key_line(2, "version"), 5),
+    ),
+    Case(
+        "version-removed",
+        {FRAUD: model_yaml("fraud", (1, "archived"), (2, "staging"))},
+        {FRAUD: model_yaml("fraud", (1, "archived"), (2, "archived"))},
+        {FRAUD: model_yaml("fraud", (1, "archived"))},
+        (FRAUD, 2, 1),
+    ),
+    Case(
+        "immutable-field",
+        {FRAUD: model_yaml("fraud", (1, "staging"))},
+        {FRAUD: model_yaml("fraud", (1, "production"))},
+        {FRAUD: model_yaml("fraud", (1, "staging")).replace("s3://models/fraud/1", "s3://elsewhere/1")},
+        (FRAUD, key_line(0, "source"), 5),
+    ),
+    Case(
+        "illegal-transition",
+        {FRAUD: model_yaml("fraud", (1, "none"))},
+        {FRAUD: model_yaml("fraud", (1, "staging"))},
+        {FRAUD: model_yaml("fraud", (1, "production"))},
+        (FRAUD, key_line(0), 5),
+    ),
+    Case(
+        "production-limit",
+        {FRAUD: STAGE_PROD},
+        {FRAUD: model_yaml("fraud", (1, "archived"), (2, "production"))},
+        {FRAUD: model_yaml("fraud", (1, "production"), (2, "production"))},
+        (FRAUD, key_line(1), 5),
+    ),
+    Case(
+        "model-removed",
+        {FRAUD: model_yaml("fraud", (1, "production")), "models/churn.yaml": model_yaml("churn", (1, "archived"))},
+        {"models/churn.yaml": None},
+        {FRAUD: None},
+        (FRAUD, 1, 1),
+    ),
+    Case(
+        "policy",
+        {FRAUD: model_yaml("fraud", (1, "none"))},
+        {"stagectl.yaml": "policy:\n  max_production: 2\n"},
+        {"stagectl.yaml": "policy:\n  max_production: 0\n"},
+        ("stagectl.yaml", 2, 3),
+    ),
+]
+
+
+def apply(repo: Repo, files: Files) -> None:
+    for relpath, content in files.items():
+        target = repo.path / relpath
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        if isinstance(content, Link):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(content.target, target)
+        elif content is not None:
+            repo.write(relpath, content)
+
+
+def reset(repo: Repo) -> None:
+    repo.git("reset", "-q", "--hard")
+    repo.git("clean", "-qfd")
+
+
+def test_every_rule_of_the_spec_has_a_cli_case() -> None:
+    spec_rules = {"yaml-syntax", "yaml-duplicate-key", "yaml-unsafe", "schema", "file-type", "policy"}
+    assert {case.rule for case in CASES} == spec_rules | CHANGE_RULES
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.rule for case in CASES])
+def test_rule_through_the_cli(repo: Repo, case: Case) -> None:
+    """The working tree against HEAD: the legal change exits 0, the breaking one exits 1 with one error."""
+    apply(repo, case.base)
+    repo.commit("base")
+    apply(repo, case.good)
+    good = repo.stagectl("check")
+    assert (good.returncode, good.stdout) == (0, ""), good.stdout + good.stderr
+    reset(repo)
+    apply(repo, case.bad)
+    bad = repo.stagectl("check")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert bad.located() == [(*case.where, case.rule)]
+
+
+JSON_CASES = [c for c in CASES if c.rule in ("illegal-transition", "model-removed", "policy")]
+
+
+@pytest.mark.parametrize("case", JSON_CASES, ids=[case.rule for case in JSON_CASES])
+def test_rule_through_the_cli_in_json(repo: Repo, case: Case) -> None:
+    """The same errors as JSON: rule, file, line, column, and the model and version where they apply."""
+    apply(repo, case.base)
+    repo.commit("base")
+    apply(repo, case.bad)
+    result = repo.stagectl("check", "--format", "json")
+    assert result.returncode == 1
+    [error] = result.json()["errors"]
+    assert (error["rule"], error["file"], error["line"], error["column"]) == (case.rule, *case.where)
+    expected_model = None if case.rule == "policy" else "fraud"
+    expected_version = 1 if case.rule == "illegal-transition" else None
+    assert (error["model"], error["version"]) == (expected_model, expected_version)
