@@ -59,7 +59,8 @@ class Result:
         return found
 
 
-TEXT_ERROR = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<rule>[a-z-]+): (?P<message>.+)$")
+# Non-greedy file: a message may itself contain `x:1:1: y:` (quoted from a hostile file).
+TEXT_ERROR = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<rule>[a-z-]+): (?P<message>.+)$")
 
 
 def run_stagectl(

@@ -170,7 +170,8 @@ def test_github_annotations(failing: Repo) -> None:
 
 
 def test_github_escapes_file_names_and_messages(repo: Repo) -> None:
-    """A file named `50%,a:b.yaml` and keys with CR/LF: escaped as @actions/core escapes them."""
+    """A file named `50%,a:b.yaml` is escaped as @actions/core escapes properties; keys with CR/LF
+    are shown as their escapes (`\\n`), so no control character reaches the annotation."""
     path = "models/50%,a:b.yaml"
     repo.write(path, "name: x\nversions: []\n")
     repo.commit("base")
@@ -182,8 +183,8 @@ def test_github_escapes_file_names_and_messages(repo: Repo) -> None:
     prefix = "::error file=models/50%25%2Ca%3Ab.yaml,"
     assert all(line.startswith(prefix) for line in lines), lines
     assert lines[0].startswith(prefix + "line=1,col=1,title=model-name::name '50%25,a:b' is not a valid model name")
-    assert lines[1].startswith(prefix + "line=3,col=1,title=schema::unknown key 'bad%0Akey'")
-    assert lines[2].startswith(prefix + "line=4,col=1,title=schema::unknown key 'cr%0Dkey'")
+    assert lines[1].startswith(prefix + "line=3,col=1,title=schema::unknown key 'bad\\nkey'")
+    assert lines[2].startswith(prefix + "line=4,col=1,title=schema::unknown key 'cr\\rkey'")
 
 
 def test_escape_functions_match_the_actions_toolkit() -> None:

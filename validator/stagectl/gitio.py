@@ -138,14 +138,16 @@ class GitRepo:
         """Paths under `paths` that differ between commit `base` (None: empty) and `head`.
 
         `head` is a commit, INDEX or WORKTREE. Renames are not detected: a renamed file is a
-        deletion plus an addition. Untracked files count for WORKTREE.
+        deletion plus an addition. Untracked files count for WORKTREE; files added with
+        `git add -N` count for WORKTREE but not for INDEX, as `git commit` leaves them out.
         """
         tree = base or self.empty_tree()
         spec = ["--", *literal(paths)]
+        index_options = ["-z", "--no-renames", "--ignore-submodules=none", "--ita-invisible-in-index"]
         if head == INDEX:
-            out = self.run("diff-index", "--cached", "-z", "--no-renames", "--ignore-submodules=none", tree, *spec)
+            out = self.run("diff-index", "--cached", *index_options, tree, *spec)
         elif head == WORKTREE:
-            out = self.run("diff-index", "-z", "--no-renames", "--ignore-submodules=none", tree, *spec)
+            out = self.run("diff-index", *index_options, tree, *spec)
         else:
             out = self.run("diff-tree", "-r", "-z", "--no-renames", "--ignore-submodules=none", tree, head, *spec)
         changes = parse_raw(out, worktree=head == WORKTREE)

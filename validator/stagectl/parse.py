@@ -44,7 +44,7 @@ def parse_model(path: str, content: Content, spans: bool = False) -> Parsed:
         violations = []
         for error in errors:
             rule = "model-name" if error.path == ("name",) and error.keyword in ("pattern", "not") else "schema"
-            position = document.position(error.path)
+            position = document.position(error.path) if data is not None else START  # an empty file: its start
             violations.append(
                 Violation(
                     path, position.line, position.column, rule, error.message, model, _version_at(data, error.path)

@@ -19,6 +19,7 @@ from importlib.abc import Traversable
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any
 
+from stagectl.display import quoted, short
 from stagectl.model import Path
 
 if TYPE_CHECKING:
@@ -147,8 +148,8 @@ _PATTERN_HINT: dict[Path, str] = {
 def _unknown_key(key: str, where: str, allowed: list[str]) -> str:
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:
-        return f"unknown key '{_short(key)}' in {where}: did you mean '{close[0]}'?"
-    return f"unknown key '{_short(key)}' in {where} (allowed: {', '.join(allowed)})"
+        return f"unknown key {quoted(key)} in {where}: did you mean '{close[0]}'?"
+    return f"unknown key {quoted(key)} in {where} (allowed: {', '.join(allowed)})"
 
 
 def describe_path(path: Path) -> str:
@@ -158,7 +159,7 @@ def describe_path(path: Path) -> str:
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return _short(text, 80)
+    return short(text, 80)
 
 
 def describe_value(value: Any) -> str:
@@ -171,15 +172,11 @@ def describe_value(value: Any) -> str:
     if isinstance(value, (datetime.date, datetime.datetime)):
         return f"the date {value.isoformat()} (quote it if you mean text)"
     if isinstance(value, str):
-        return repr(_short(value))
+        return quoted(value)
     if isinstance(value, (int, float)):
-        return _short(repr(value))
+        return short(repr(value))
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
     return f"a {type(value).__name__}"
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

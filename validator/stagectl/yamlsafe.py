@@ -19,6 +19,7 @@ import yaml
 from yaml import events
 from yaml.nodes import ScalarNode
 
+from stagectl.display import quoted, short
 from stagectl.model import START, Document, Path, Position, Span
 
 MAX_BYTES = 1024 * 1024
@@ -85,7 +86,7 @@ def load(content: bytes, spans: bool = False) -> Loaded:
     except yaml.YAMLError as error:  # reader errors: bad encoding, control characters
         return _fail("yaml-syntax", f"invalid YAML: {_reader_reason(error)}", _reader_position(error))
     except (ValueError, OverflowError, UnicodeError, RecursionError, MemoryError) as error:
-        return _fail("yaml-syntax", f"invalid YAML: {type(error).__name__}: {_short(str(error))}", START)
+        return _fail("yaml-syntax", f"invalid YAML: {type(error).__name__}: {short(str(error), 120)}", START)
     finally:
         loader.dispose()
 
@@ -98,18 +99,13 @@ def too_large(size: int) -> str:
     return f"the file is {size / (1024 * 1024):.1f} MiB; model files are limited to 1 MiB"
 
 
-def _short(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _reader_reason(error: yaml.YAMLError) -> str:
     reason = getattr(error, "reason", None)
     character = getattr(error, "character", None)
     if reason and character is not None:
         shown = f"#x{character:04x}" if isinstance(character, int) else repr(character)
         return f"{reason} ({shown}): is this a binary file?"
-    return _short(str(error))
+    return short(str(error), 120)
 
 
 def _reader_position(error: yaml.YAMLError) -> Position:
@@ -214,7 +210,7 @@ class _Builder:
             raise _Stop(
                 Problem(
                     "yaml-unsafe",
-                    f"explicit tags are not allowed ({_short(tag, 60)}): remove the tag",
+                    f"explicit tags are not allowed ({short(tag, 60)}): remove the tag",
                     _position(event.start_mark),
                 )
             )
@@ -248,8 +244,8 @@ class _Builder:
             return self.loader.yaml_constructors[tag](self.loader, node)
         except (ValueError, OverflowError) as error:
             kind = tag.rsplit(":", 1)[-1]
-            why = _short(str(error), 60)
-            message = f"cannot read {_short(event.value, 40)!r} as {kind} ({why}): quote it if it is text"
+            why = short(str(error), 60)
+            message = f"cannot read {quoted(event.value, 40)} as {kind} ({why}): quote it if it is text"
             raise _Stop(Problem("yaml-syntax", message, _position(event.start_mark))) from None
 
     def _start(self, event: Any, is_mapping: bool) -> None:
@@ -314,9 +310,7 @@ class _Builder:
         elif key in mapping.key_lines:
             first = mapping.key_lines[key]
             self.problems.append(
-                Problem(
-                    "yaml-duplicate-key", f"key '{_short(key, 60)}' repeats the one on line {first}: keep one", position
-                )
+                Problem("yaml-duplicate-key", f"key {quoted(key)} repeats the one on line {first}: keep one", position)
             )
         else:
             mapping.key_lines[key] = position.line
@@ -343,4 +337,4 @@ def _describe(value: Any) -> str:
         return f"{str(value).lower()} (YAML reads yes/no/on/off as booleans)"
     if isinstance(value, int):
         return f"{value} (a number)"
-    return f"{_short(str(value), 40)} (a {type(value).__name__})"
+    return f"{short(str(value), 40)} (a {type(value).__name__})"

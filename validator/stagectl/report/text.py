@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stagectl.display import printable
 from stagectl.report import CheckResult, Output, summary_line
 
 BOLD, RED, DIM, RESET = "\033[1m", "\033[31m", "\033[2m", "\033[0m"
@@ -14,10 +15,11 @@ def use_colour(output: Output) -> bool:
 def report(result: CheckResult, output: Output) -> None:
     colour = use_colour(output)
     for v in result.violations:
-        where = f"{v.file}:{v.line}:{v.column}:"
+        where = f"{printable(v.file)}:{v.line}:{v.column}:"
+        message = printable(v.message)  # one line per error, whatever a file smuggles into it
         if colour:
-            output.out.write(f"{BOLD}{where}{RESET} {RED}{v.rule}{RESET}: {v.message}\n")
+            output.out.write(f"{BOLD}{where}{RESET} {RED}{v.rule}{RESET}: {message}\n")
         else:
-            output.out.write(f"{where} {v.rule}: {v.message}\n")
+            output.out.write(f"{where} {v.rule}: {message}\n")
     if not output.quiet:
         output.err.write(summary_line(result) + "\n")
