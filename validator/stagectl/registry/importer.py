@@ -7,7 +7,6 @@ registry that used MLflow's stages, or `registry.mode: stages`), MLflow's stages
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -38,16 +37,18 @@ def infer_stages(model: ActualModel, mapping: Mapping) -> tuple[dict[int, str], 
     notes: list[str] = []
     if mapping.stages or not aliases:
         stages = {n: our_stage(v.mlflow_stage) for n, v in model.versions.items()}
+        targets = {
+            a: max((n for n, s in stages.items() if s == stage), default=None) for a, stage in mapping.aliases.items()
+        }
         moved = [
-            f"alias {a} → {model.aliases.get(a)}"
-            for a, stage in mapping.aliases.items()
-            if model.aliases.get(a) != max((n for n, s in stages.items() if s == stage), default=None)
+            f"alias {a} → {target}" if target is not None else f"no alias {a}"
+            for a, target in targets.items()
+            if model.aliases.get(a) != target
         ]
-        if moved and any(s in ("production", "staging") for s in stages.values()):
+        if moved:
             notes.append(
-                f"{model.name}: stages taken from MLflow's stages; the first apply will set "
-                + ", ".join(moved).replace("→ None", "(none)")
-                + " to match them"
+                f"{model.name}: stages taken from MLflow's stages; the first apply will set {', '.join(moved)} "
+                "to match them"
             )
     else:
         production = aliases.get(mapping.production_alias)
@@ -113,4 +114,17 @@ def scalar(text: str) -> str:
     """`text` as a YAML scalar that reads back as exactly this string (1.1 and 1.2 alike)."""
     if _PLAIN.fullmatch(text) and not text.endswith(":") and text.lower() not in _YAML11_WORDS:
         return text
-    return json.dumps(text, ensure_ascii=False)
+    return '"' + "".join(_escape(c) for c in text) + '"'
+
+
+def _escape(char: str) -> str:
+    """One character inside a YAML double-quoted scalar."""
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if char.isprintable():
+        return char
+    code = ord(char)
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}

@@ -1,0 +1,250 @@
+"""plan / apply / diff / import against MLflow's embedded sqlite store, in temp repositories."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import Repo, clean_env
+from registry_helpers import client, model_file, sqlite_uri, stagectl, state
+
+
+def two_models(repo: Repo) -> str:
+    repo.write("models/fraud.yaml", model_file("fraud", [(1, "archived"), (2, "production"), (3, "staging")]))
+    repo.write("models/churn.yaml", model_file("churn", [(1, "production")], extra="description: churn model"))
+    return repo.commit("add models")
+
+
+def test_with_nothing_configured_apply_uses_mlflow_db_at_the_root_and_converges(repo: Repo) -> None:
+    sha = two_models(repo)
+    planned = stagectl(repo, "plan", "--format", "json")
+    assert planned.code == 0, planned.err
+    assert not (repo.path / "mlflow.db").exists()  # plan writes nothing, not even an empty database
+    assert [a["action"] for a in planned.json()["actions"] if a["model"] == "fraud"] == [
+        "create-model",
+        "create-version",
+        "create-version",
+        "create-version",
+        "set-alias",
+        "set-alias",
+    ]
+
+    applied = stagectl(repo, "apply", "--format", "json", cwd=repo.path / "models")  # from a subfolder too
+    assert applied.code == 0, applied.out + applied.err
+    assert applied.json()["actions"] == planned.json()["actions"]
+    uri = sqlite_uri(repo.path / "mlflow.db")
+    fraud = state(uri, "fraud")
+    assert fraud["aliases"] == {"production": 2, "staging": 3}
+    assert fraud["versions"][2]["source"] == "s3://b/fraud/2"
+    assert fraud["versions"][2]["run_id"] == "run-2"
+    assert {n: v["tags"] for n, v in fraud["versions"].items()} == {
+        1: {"stagectl.stage": "archived", "stagectl.commit": sha},
+        2: {"stagectl.stage": "production", "stagectl.commit": sha},
+        3: {"stagectl.stage": "staging", "stagectl.commit": sha},
+    }
+    assert state(uri, "churn")["description"] == "churn model"
+
+    again = stagectl(repo, "apply", "--format", "json")
+    assert again.code == 0
+    assert again.json()["actions"] == [] and again.json()["writes"] == 0
+    assert stagectl(repo, "plan").out == "plan: nothing to do (2 models up to date)\n"
+
+
+def test_a_merged_promotion_moves_the_alias_demoting_first(repo: Repo) -> None:
+    two_models(repo)
+    assert stagectl(repo, "apply").code == 0
+    repo.write("models/fraud.yaml", model_file("fraud", [(1, "archived"), (2, "archived"), (3, "production")]))
+    promoted = repo.commit("promote fraud 3")
+
+    actions = stagectl(repo, "plan", "--format", "json").json()["actions"]
+    steps = [(a["action"], a["version"], a["detail"].split(" ")[0]) for a in actions]
+    assert steps == [
+        ("set-tag", 2, "stagectl.stage=archived"),
+        ("set-tag", 2, "stagectl.commit=" + promoted),
+        ("delete-alias", None, "staging"),
+        ("set-alias", 3, "production"),
+        ("set-tag", 3, "stagectl.stage=production"),
+        ("set-tag", 3, "stagectl.commit=" + promoted),
+    ]
+    result = stagectl(repo, "apply")
+    assert result.code == 0
+    assert "fraud: applied 6 writes" in result.out and "churn: unchanged" in result.out
+    fraud = state(sqlite_uri(repo.path / "mlflow.db"), "fraud")
+    assert fraud["aliases"] == {"production": 3}
+    assert fraud["versions"][3]["tags"]["stagectl.commit"] == promoted
+
+
+def test_stages_mode_sets_mlflow_stages_without_archiving_others_and_says_it_is_deprecated(repo: Repo) -> None:
+    repo.write("stagectl.yaml", "registry:\n  mode: stages\n")
+    two_models(repo)
+    result = stagectl(repo, "apply")
+    assert result.code == 0, result.out + result.err
+    assert result.err.count("deprecated in 2.9") == 1
+    uri = sqlite_uri(repo.path / "mlflow.db")
+    assert [v["stage"] for v in state(uri, "fraud")["versions"].values()] == ["Archived", "Production", "Staging"]
+
+    repo.write("models/fraud.yaml", model_file("fraud", [(1, "archived"), (2, "archived"), (3, "production")]))
+    repo.commit("promote")
+    actions = stagectl(repo, "plan", "--format", "json").json()["actions"]
+    stages = [(a["version"], a["detail"].split(" ")[0]) for a in actions if a["action"] == "set-stage"]
+    assert stages == [(2, "Archived"), (3, "Production")]  # never two versions in Production
+    assert stagectl(repo, "apply").code == 0
+    fraud = state(uri, "fraud")
+    assert [v["stage"] for v in fraud["versions"].values()] == ["Archived", "Archived", "Production"]
+    assert fraud["aliases"] == {"production": 3}
+
+
+def test_drift_is_reported_by_diff_and_reverted_by_apply(repo: Repo) -> None:
+    two_models(repo)
+    assert stagectl(repo, "apply").code == 0
+    uri = sqlite_uri(repo.path / "mlflow.db")
+    mlflow = client(uri)
+    mlflow.set_registered_model_alias("fraud", "production", "3")  # someone in the UI
+    mlflow.delete_registered_model_alias("fraud", "staging")
+    mlflow.create_registered_model("scratch")  # not managed: mentioned, left alone
+
+    diff = stagectl(repo, "diff", "--format", "json")
+    assert diff.code == 1
+    assert [(a["action"], a["version"]) for a in diff.json()["actions"]] == [("set-alias", 2), ("set-alias", 3)]
+    assert diff.json()["unmanaged"] == ["scratch"]
+    text = stagectl(repo, "diff").out
+    assert "production → 2 (was 3, moved outside git)" in text
+
+    applied = stagectl(repo, "apply")
+    assert applied.code == 0
+    assert "reverted: alias production was on version 3, not 2 (git wins)" in applied.out
+    assert "reverted: alias staging was removed (it was on version 3) (git wins)" in applied.out
+    assert state(uri, "fraud")["aliases"] == {"production": 2, "staging": 3}
+    assert stagectl(repo, "diff").code == 0
+
+
+def test_a_version_whose_source_differs_is_refused_and_the_other_models_still_applied(repo: Repo) -> None:
+    uri = sqlite_uri(repo.path / "mlflow.db")
+    mlflow = client(uri)
+    mlflow.create_registered_model("fraud")
+    mlflow.create_model_version("fraud", "s3://somewhere-else/1", run_id="run-1", await_creation_for=0)
+    two_models(repo)
+
+    result = stagectl(repo, "apply", "--format", "json")
+    assert result.code == 1
+    (error,) = result.json()["errors"]
+    assert error["model"] == "fraud" and error["version"] == 1
+    assert "'s3://somewhere-else/1' but models/fraud.yaml says 's3://b/fraud/1'" in error["message"]
+    assert {a["model"] for a in result.json()["actions"]} == {"churn"}
+    assert state(uri, "fraud")["versions"][1]["tags"] == {}  # refused: not a single write
+
+
+def test_versions_are_created_only_under_the_number_mlflow_assigns(repo: Repo) -> None:
+    repo.write("models/gap.yaml", model_file("gap", [(1, "none"), (3, "staging")]))
+    repo.commit("a gap")
+    result = stagectl(repo, "plan")
+    assert result.code == 1
+    assert "MLflow will number the next version of gap 2, not 3: number it 2 in models/gap.yaml" in result.out
+
+
+def test_a_number_held_by_a_deleted_version_is_detected_recorded_and_not_retried(repo: Repo) -> None:
+    uri = sqlite_uri(repo.path / "mlflow.db")
+    repo.write("models/m.yaml", model_file("m", [(1, "production")]))
+    repo.commit("m 1")
+    assert stagectl(repo, "apply").code == 0
+    mlflow = client(uri)
+    mlflow.create_model_version("m", "s3://b/m/2", run_id="run-2", await_creation_for=0)
+    mlflow.delete_model_version("m", "2")  # number 2 is gone for good
+
+    repo.write("models/m.yaml", model_file("m", [(1, "production"), (2, "staging")]))
+    repo.commit("m 2")
+    first = stagectl(repo, "apply")
+    assert first.code == 1
+    assert "MLflow numbered the new version 3, not 2 as git says" in first.out
+    assert sorted(state(uri, "m")["versions"]) == [1]  # the misnumbered version was deleted again
+    second = stagectl(repo, "apply", "--format", "json")
+    assert second.code == 1 and second.json()["writes"] == 0  # no new attempt: the next number is known
+    assert "MLflow will number the next version of m 4, not 2" in second.json()["errors"][0]["message"]
+
+    repo.write("models/m.yaml", model_file("m", [(1, "production"), (2, "archived")]))
+    repo.commit("archive the version the registry cannot hold")
+    third = stagectl(repo, "apply")
+    assert third.code == 0
+    assert "it is archived, so it is skipped" in third.out
+
+
+@pytest.mark.filterwarnings("ignore:.*transition_model_version_stage.*:FutureWarning")
+def test_import_writes_files_that_check_accepts_and_apply_adds_only_bookkeeping(repo: Repo) -> None:
+    uri = sqlite_uri(repo.path / "legacy.db")
+    mlflow = client(uri)
+    mlflow.create_registered_model("fraud", tags={"team": "risk"}, description="Card fraud: scores")
+    for n in (1, 2, 3, 4):
+        mlflow.create_model_version("fraud", f"s3://b/fraud/{n}", run_id=f"run-{n}", await_creation_for=0)
+    mlflow.transition_model_version_stage("fraud", "1", "Archived")
+    mlflow.set_registered_model_alias("fraud", "production", "2")
+    mlflow.set_registered_model_alias("fraud", "staging", "3")
+    mlflow.set_model_version_tag("fraud", "3", "note", "yes")  # a YAML 1.1 boolean word: must stay a string
+    mlflow.create_registered_model("bad name!")
+    repo.write("stagectl.yaml", "registry:\n  uri: sqlite:///legacy.db\n")
+    repo.write(".gitignore", "*.db\n")
+
+    imported = stagectl(repo, "import")
+    assert imported.code == 1  # "bad name!" cannot be a file name
+    assert "wrote models/fraud.yaml (4 versions: 1 production, 1 staging, 1 none, 1 archived)" in imported.out
+    assert "'bad name!' cannot be a model file name" in imported.err
+    text = (repo.path / "models/fraud.yaml").read_text()
+    assert 'description: "Card fraud: scores"\n' in text and 'note: "yes"' in text
+    assert stagectl(repo, "check", "--all").code == 0
+    repo.commit("import the registry")
+
+    plan = stagectl(repo, "plan", "--format", "json").json()
+    assert plan["actions"] and {(a["action"], a["detail"].split("=")[0]) for a in plan["actions"]} == {
+        ("set-tag", "stagectl.stage"),
+        ("set-tag", "stagectl.commit"),
+    }
+    assert stagectl(repo, "apply").code == 0
+    assert stagectl(repo, "plan", "--format", "json").json()["actions"] == []
+    assert state(uri, "fraud")["aliases"] == {"production": 2, "staging": 3}
+    again = stagectl(repo, "import", "fraud")
+    assert again.code == 0 and "models/fraud.yaml exists: left as it is" in again.out
+
+
+def test_files_that_do_not_validate_are_refused_before_the_registry_is_touched(repo: Repo) -> None:
+    repo.write("models/fraud.yaml", "name: fraud\nversions:\n  - version: 1\n    stgae: none\n    source: s3://x\n")
+    repo.commit("typo")
+    result = stagectl(repo, "apply")
+    assert result.code == 1
+    assert "models/fraud.yaml:4:5: schema: unknown key 'stgae' in versions[0]: did you mean 'stage'?" in result.out
+    assert "do not validate, so there is nothing to apply" in result.err
+    assert not (repo.path / "mlflow.db").exists()
+
+
+def test_model_limits_the_models_and_an_unknown_one_is_a_usage_error(repo: Repo) -> None:
+    two_models(repo)
+    only = stagectl(repo, "plan", "--model", "churn", "--format", "json")
+    assert {a["model"] for a in only.json()["actions"]} == {"churn"}
+    unknown = stagectl(repo, "plan", "--model", "nope")
+    assert unknown.code == 2 and "no model file for nope at HEAD" in unknown.err
+
+
+def test_check_and_version_never_import_mlflow(repo: Repo) -> None:
+    repo.write("models/fraud.yaml", model_file("fraud", [(1, "none")]))
+    repo.commit()
+    probe = (
+        "import sys\nfrom stagectl.cli import main\n"
+        "for args in (['check'], ['check', '--all'], ['plan', '--format', 'json']):\n"
+        "    main(args)\n"
+        "    print(args[0], 'mlflow' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.path, env=clean_env(), capture_output=True, text=True, check=True
+    )
+    # plan on a registry that does not exist yet reads nothing, so it needs no MLflow either
+    found = [line for line in done.stdout.splitlines() if line.endswith((" True", " False"))]
+    assert found == ["check False", "check False", "plan False"]
+
+
+def test_the_console_script_prints_no_mlflow_logging(repo: Repo, tmp_path: Path) -> None:
+    two_models(repo)
+    result = repo.stagectl("apply", "--registry", sqlite_uri(tmp_path / "fresh.db"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.endswith("apply: 9 writes to 2 models, 0 unchanged\n")
