@@ -2,22 +2,36 @@
 
 Models are independent, so they go through a small thread pool; within a model the plan's order is
 kept (demotions before promotions). A failure stops that model only; every model gets a result.
+
+Every write is idempotent except creating a version: MLflow numbers it and never reuses a number,
+so two applies creating the same version at once would burn numbers for good. An apply that must
+create versions first takes a lease on the model (a `stagectl.lock` tag: token and expiry): a new
+model is registered with the lease already in its tags (registration is atomic); an existing one
+gets the tag written, and the lease holds if it is still there a moment later. Another apply waits
+for the lease, then plans again from what the registry holds by then.
 """
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Protocol
 
-from stagectl.registry.client import Outcome, RegistryError, first_line
+from stagectl.registry.client import AlreadyExists, Outcome, RegistryError, first_line
 from stagectl.registry.desired import DesiredModel
-from stagectl.registry.mapping import Mapping
+from stagectl.registry.mapping import TAG_LOCK, Mapping
 from stagectl.registry.plan import Action, ModelPlan, Problem, plan_model
 from stagectl.registry.state import ActualModel
 
-T = TypeVar("T")
+LEASE_SECONDS = 20  # a crashed apply's lease blocks others this long at most; renewed while writing
+SETTLE_SECONDS = 1.0  # a written lease holds if it is still there after this
+WAIT_SECONDS = 120.0  # the longest an apply waits for another's lease on a model
+POLL_SECONDS = 0.5
+ROUNDS = 20  # re-plans per model besides waiting (after a lost lease, or a model registered meanwhile)
 
 
 class Reader(Protocol):
@@ -26,6 +40,10 @@ class Reader(Protocol):
 
 class Writer(Reader, Protocol):
     def write(self, action: Action) -> Outcome: ...
+
+    def claim(self, name: str, lease: str) -> None: ...
+
+    def release(self, name: str, lease: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -60,43 +78,120 @@ def plan_models(
         try:
             plan = plan_model(desired, reader.read(desired.name), mapping)
         except Exception as error:
-            return _unreadable(desired, error)
+            return _failed(
+                desired, ModelPlan(desired.name), (), None, f"cannot read it from the registry: {_reason(error)}"
+            )
         return ModelResult(desired.name, plan, errors=plan.errors, notes=plan.notes)
 
     return _each(one, models, workers)
 
 
 def apply_models(
-    writer: Writer, models: Sequence[DesiredModel], mapping: Mapping, workers: int = 1
+    writer: Writer,
+    models: Sequence[DesiredModel],
+    mapping: Mapping,
+    workers: int = 1,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[ModelResult]:
-    """Read, plan and apply every model; the plan is made from the state read just before writing."""
+    """Read, plan and apply every model; each plan is made from the state read just before writing."""
+    return _each(lambda desired: _apply(writer, desired, mapping, clock, sleep), models, workers)
 
-    def one(desired: DesiredModel) -> ModelResult:
-        try:
-            plan = plan_model(desired, writer.read(desired.name), mapping)
-        except Exception as error:
-            return _unreadable(desired, error)
-        if plan.errors:
-            return ModelResult(desired.name, plan, errors=plan.errors, notes=plan.notes)
-        done: list[Action] = []
-        notes = list(plan.notes)
-        for action in plan.actions:
+
+def _apply(
+    writer: Writer, desired: DesiredModel, mapping: Mapping, clock: Callable[[], float], sleep: Callable[[float], None]
+) -> ModelResult:
+    name = desired.name
+    token = uuid.uuid4().hex
+    lease: str | None = None  # set while this apply holds the model's lease
+    renewed = 0.0
+    done: list[Action] = []
+    notes: list[Problem] = []
+    plan = ModelPlan(name)
+    deadline = clock() + WAIT_SECONDS
+    waited = False
+    try:
+        for _ in range(ROUNDS + int(WAIT_SECONDS / POLL_SECONDS)):
             try:
-                outcome = writer.write(action)
+                actual = writer.read(name)
             except Exception as error:
-                problem = Problem(desired.name, action.version, f"{action.action} failed: {_reason(error)}")
-                return ModelResult(desired.name, plan, tuple(done), (problem,), tuple(notes))
-            done.append(action)
-            if outcome.note:
-                notes.append(Problem(desired.name, action.version, outcome.note))
-        return ModelResult(desired.name, plan, tuple(done), (), tuple(notes))
+                return _failed(desired, plan, done, None, f"cannot read it from the registry: {_reason(error)}", notes)
+            plan = plan_model(desired, actual, mapping)
+            if plan.errors:
+                return ModelResult(name, plan, tuple(done), plan.errors, plan.notes)
+            creates = any(a.action == "create-version" for a in plan.actions)
+            holder = _holder(actual, clock())
+            if lease is not None and holder != token and creates:
+                lease = None  # another apply overwrote it within the settle time: back off, plan again
+                continue
+            if lease is None and holder is not None and holder != token:
+                # Another apply is writing this model (or crashed doing so: its lease runs out soon).
+                if clock() > deadline:
+                    message = f"another apply holds the lease on {name} and has not let go: rerun later"
+                    return _failed(desired, plan, done, None, message, notes)
+                if not waited:
+                    notes.append(Problem(name, None, "waited for another apply's lease on it"))
+                    waited = True
+                sleep(POLL_SECONDS)
+                continue
+            if lease is None and creates:
+                candidate = f"{token} {clock() + LEASE_SECONDS:.0f}"
+                try:
+                    if actual is None:  # register the model with the lease in its tags: atomic
+                        create = plan.actions[0]
+                        writer.write(replace(create, tags=MappingProxyType({**create.tags, TAG_LOCK: candidate})))
+                        done.append(create)
+                    else:  # write the lease; it holds if it is still there after the settle time
+                        writer.claim(name, candidate)
+                        sleep(SETTLE_SECONDS)
+                except AlreadyExists:
+                    continue
+                except Exception as error:
+                    return _failed(desired, plan, done, None, f"cannot take the lease: {_reason(error)}", notes)
+                lease, renewed = candidate, clock()
+                continue
+            if lease is None and actual is not None and TAG_LOCK in actual.tags:
+                writer.release(name, actual.tags[TAG_LOCK])  # an expired lease a crashed apply left behind
+            for action in plan.actions:
+                try:
+                    if lease is not None and clock() - renewed > LEASE_SECONDS / 2:
+                        lease, renewed = f"{token} {clock() + LEASE_SECONDS:.0f}", clock()
+                        writer.claim(name, lease)
+                    outcome = writer.write(action)
+                except AlreadyExists:
+                    break  # registered meanwhile: plan again from what is there
+                except Exception as error:
+                    return _failed(desired, plan, done, action, f"{action.action} failed: {_reason(error)}", notes)
+                done.append(action)
+                if outcome.note:
+                    notes.append(Problem(name, action.version, outcome.note))
+            else:
+                return ModelResult(name, plan, tuple(done), (), tuple([*plan.notes, *notes]))
+        return _failed(desired, plan, done, None, "the registry kept changing under this apply: rerun it", notes)
+    finally:
+        if lease is not None:
+            writer.release(name, lease)
 
-    return _each(one, models, workers)
+
+def _holder(actual: ActualModel | None, now: float) -> str | None:
+    """The token of the apply holding the model's lease, None when nobody does (or it expired)."""
+    value = actual.tags.get(TAG_LOCK, "") if actual else ""
+    token, _, expiry = value.partition(" ")
+    if not token or not expiry.isdigit() or int(expiry) < now:
+        return None
+    return token
 
 
-def _unreadable(desired: DesiredModel, error: Exception) -> ModelResult:
-    problem = Problem(desired.name, None, f"cannot read it from the registry: {_reason(error)}")
-    return ModelResult(desired.name, ModelPlan(desired.name), errors=(problem,))
+def _failed(
+    desired: DesiredModel,
+    plan: ModelPlan,
+    done: Sequence[Action],
+    action: Action | None,
+    message: str,
+    notes: Sequence[Problem] = (),
+) -> ModelResult:
+    problem = Problem(desired.name, action.version if action else None, message)
+    return ModelResult(desired.name, plan, tuple(done), (problem,), (*plan.notes, *notes))
 
 
 def _reason(error: Exception) -> str:

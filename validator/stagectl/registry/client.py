@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import threading
 import time
 import warnings
@@ -19,7 +20,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from stagectl.errors import FatalError
-from stagectl.registry.mapping import TAG_NEXT_VERSION
+from stagectl.registry.mapping import TAG_LOCK, TAG_NEXT_VERSION
 from stagectl.registry.plan import Action
 from stagectl.registry.state import ActualModel, ActualVersion, text_or_none
 
@@ -34,6 +35,10 @@ PAGE = 1000
 
 class RegistryError(Exception):
     """A call failed for good (after retries, or at once for a permanent error). One line, for the report."""
+
+
+class AlreadyExists(RegistryError):
+    """create-model found the model there already (another apply, or an attempt whose answer was lost)."""
 
 
 class Unreachable(RegistryError):
@@ -133,6 +138,10 @@ class Registry:
                 f"cannot reach the MLflow registry at {redact(self.uri)}: {error} "
                 "(start the server, or point --registry / MLFLOW_TRACKING_URI at it)"
             ) from None
+        except RegistryError as error:
+            raise FatalError(
+                f"the MLflow registry at {redact(self.uri)} is failing: {error} (try again when it is back)"
+            ) from None
         except Exception as error:
             raise FatalError(
                 f"the MLflow registry at {redact(self.uri)} refused to answer: {first_line(error)} "
@@ -215,25 +224,32 @@ class Registry:
         return Outcome()
 
     def _create_model(self, action: Action) -> Outcome:
-        client = self._client
         try:
             self._call(
-                client.create_registered_model,
+                self._client.create_registered_model,
                 action.model,
                 tags=dict(action.tags) or None,
                 description=action.description,
                 write=True,
             )
         except Exception as error:
-            if error_code(error) != "RESOURCE_ALREADY_EXISTS":
-                raise
-            # Created meanwhile (another apply, or our own attempt whose answer was lost): finish the job.
-            if action.description:
-                self._call(client.update_registered_model, action.model, description=action.description, write=True)
-            for key, value in action.tags.items():
-                self._call(client.set_registered_model_tag, action.model, key, value, write=True)
-            return Outcome(f"{action.model} was registered meanwhile by someone else; its description and tags set")
+            if error_code(error) == "RESOURCE_ALREADY_EXISTS":
+                raise AlreadyExists(f"{action.model} was registered meanwhile") from None
+            raise
         return Outcome()
+
+    def claim(self, name: str, lease: str) -> None:
+        """Write this apply's lease on a model (see apply.py: who may create its versions)."""
+        self._call(self._client.set_registered_model_tag, name, TAG_LOCK, lease, write=True)
+
+    def release(self, name: str, lease: str) -> None:
+        """Remove the lease if it is still this apply's; best effort (it expires anyway)."""
+        try:
+            model = self._call(self._client.get_registered_model, name)
+            if (model.tags or {}).get(TAG_LOCK) == lease:
+                self._call(self._client.delete_registered_model_tag, name, TAG_LOCK, write=True)
+        except Exception:
+            return  # an unreleased lease expires on its own
 
     def _create_version(self, action: Action) -> Outcome:
         """Create a version at most once, under the number git gives it.
@@ -319,6 +335,8 @@ def classify(error: BaseException, remote: bool = True) -> str:
         return "transient"
     if not remote:
         return "permanent"
+    if "(Caused by ResponseError(" in text:  # urllib3 gave up on an HTTP error status (a 503 from a proxy)
+        return "transient"
     if "failed with exception" in text or isinstance(error, (ConnectionError, TimeoutError)):
         return "unreachable"
     if "failed with error code 5" in text or "failed with error code 429" in text:
@@ -333,7 +351,16 @@ def classify(error: BaseException, remote: bool = True) -> str:
 
 def first_line(error: BaseException) -> str:
     """MLflow's messages run to several lines and embed URLs; the report wants one short line."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = str(error)
+    cause = re.search(r"\(Caused by (\w+)\((.*)\)\)\s*$", text, re.DOTALL)
+    if cause:
+        kind, detail = cause.groups()
+        status = re.search(r"too many (\d{3}) error responses", detail)
+        if status:
+            return f"HTTP {status.group(1)} on every attempt"
+        found = re.search(r"(\[Errno [^\]]+\] [^\"')]+)", detail)
+        return found.group(1) if found else kind
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     line = lines[0] if lines else type(error).__name__
     return line if len(line) <= 300 else line[:299] + "…"
 

@@ -1,0 +1,176 @@
+"""plan / apply against a real `mlflow server` over HTTP, and what happens when it fails.
+
+The server validates what the embedded store lets through, returns versions as strings, and can
+be killed half-way through an apply.
+"""
+
+from __future__ import annotations
+
+import http.server
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import Repo, clean_env
+from registry_helpers import Server, client, free_port, model_file, stagectl, state
+
+pytest_plugins = ["mlflow_fixtures"]
+
+
+def write_models(repo: Repo, names: list[str], stages: list[str]) -> str:
+    for name in names:
+        repo.write(f"models/{name}.yaml", model_file(name, list(enumerate(stages, 1))))
+    return repo.commit(f"{len(names)} models")
+
+
+def assert_matches_files(uri: str, names: list[str], stages: list[str], sha: str) -> None:
+    """Exactly the files' versions (none lost, none doubled), aliases and bookkeeping."""
+    for name in names:
+        found = state(uri, name)
+        assert sorted(found["versions"]) == list(range(1, len(stages) + 1)), name
+        for number, stage in enumerate(stages, 1):
+            version = found["versions"][number]
+            assert version["source"] == f"s3://b/{name}/{number}"
+            assert version["tags"] == {"stagectl.stage": stage, "stagectl.commit": sha}
+        assert found["aliases"] == {"production": stages.index("production") + 1, "staging": len(stages)}
+        assert "stagectl.lock" not in found["tags"]
+
+
+def test_apply_over_http_converges_and_the_second_apply_sends_no_write(
+    repo: Repo, mlflow_server: Server, prefix: str
+) -> None:
+    names = [f"{prefix}-fraud", f"{prefix}-churn"]
+    sha = write_models(repo, names, ["archived", "production", "staging"])
+    url = mlflow_server.url
+    first = stagectl(repo, "apply", "--registry", url, "--format", "json")
+    assert first.code == 0, first.out + first.err
+    assert_matches_files(url, names, ["archived", "production", "staging"], sha)
+    assert client(url).get_registered_model(names[0]).aliases == {"production": "2", "staging": "3"}  # str over HTTP
+
+    before = mlflow_server.writes()
+    second = stagectl(repo, "apply", "--registry", url, "--format", "json")
+    assert second.code == 0
+    assert second.json()["actions"] == [] and second.json()["writes"] == 0
+    assert mlflow_server.writes() == before  # counted by the server itself
+    assert stagectl(repo, "diff", "--registry", url, "--model", names[0]).code == 0
+
+
+def test_the_server_refuses_what_the_embedded_store_accepts_and_only_that_model_fails(
+    repo: Repo, mlflow_server: Server, prefix: str
+) -> None:
+    local, good = f"{prefix}-local", f"{prefix}-good"
+    repo.write(f"models/{local}.yaml", model_file(local, [(1, "staging")], source="file:///mnt/models"))
+    repo.write(f"models/{good}.yaml", model_file(good, [(1, "production")]))
+    repo.commit()
+    embedded = stagectl(repo, "apply", "--registry", f"sqlite:///{repo.path}/embedded.db")
+    assert embedded.code == 0  # the embedded store takes a local path with a run id it never checks
+
+    result = stagectl(repo, "apply", "--registry", mlflow_server.url, "--format", "json")
+    assert result.code == 1
+    (error,) = result.json()["errors"]
+    assert error["model"] == local and "Invalid model version source" in error["message"]
+    models = {m["model"]: m["status"] for m in result.json()["models"]}
+    assert models == {good: "applied", local: "failed"}
+    assert state(mlflow_server.url, good)["aliases"] == {"production": 1}
+
+
+def test_no_registry_at_the_uri_is_exit_2_without_minutes_of_retries(repo: Repo) -> None:
+    write_models(repo, ["fraud"], ["production"])
+    # The subprocess timeout holds the contract: said within 60 seconds.
+    result = repo.stagectl("plan", "--registry", f"http://127.0.0.1:{free_port()}")
+    assert result.returncode == 2
+    assert result.stderr.startswith("stagectl: error: cannot reach the MLflow registry at http://127.0.0.1:")
+    assert "Connection refused" in result.stderr
+    assert "(start the server, or point --registry / MLFLOW_TRACKING_URI at it)" in result.stderr
+
+
+class _Unavailable(http.server.BaseHTTPRequestHandler):
+    hits = 0
+
+    def do_GET(self) -> None:
+        type(self).hits += 1
+        self.send_response(503)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def unavailable() -> Iterator[str]:
+    """A proxy that answers 503 to everything: a registry behind it that is down."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_503_is_retried_a_bounded_number_of_times(repo: Repo, unavailable: str) -> None:
+    write_models(repo, ["fraud"], ["production"])
+    _Unavailable.hits = 0
+    result = stagectl(repo, "plan", "--registry", unavailable)
+    assert result.code == 2
+    assert result.err == (
+        f"stagectl: error: the MLflow registry at {unavailable} is failing: the registry kept failing "
+        "(HTTP 503 on every attempt) (try again when it is back)\n"
+    )
+    assert _Unavailable.hits == 3
+
+
+def _apply_process(repo: Repo, url: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "stagectl", "apply", "--registry", url, "--format", "json"],
+        cwd=repo.path,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_server_killed_mid_apply_then_apply_again_converges(repo: Repo, tmp_path: Path) -> None:
+    server = Server(tmp_path / "own-server")
+    server.folder.mkdir()
+    server.start()
+    names = [f"m{i:02d}" for i in range(30)]
+    stages = ["archived", "production", "staging"]
+    sha = write_models(repo, names, stages)
+    try:
+        running = _apply_process(repo, server.url)
+        deadline = time.monotonic() + 120
+        while server.writes() < 40 and running.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        server.kill(signal.SIGKILL)  # mid-apply: about 40 of some 180 writes made
+        out, err = running.communicate(timeout=120)
+        assert running.returncode == 1, out + err
+        assert "Traceback" not in err
+
+        server.start()
+        again = stagectl(repo, "apply", "--registry", server.url, "--format", "json")
+        assert again.code == 0, again.out + again.err
+        assert_matches_files(server.url, names, stages, sha)
+        before = server.writes()
+        assert stagectl(repo, "apply", "--registry", server.url, "--format", "json").json()["writes"] == 0
+        assert server.writes() == before
+    finally:
+        server.kill()
+
+
+def test_two_applies_racing_end_in_the_files_state(repo: Repo, mlflow_server: Server, prefix: str) -> None:
+    names = [f"{prefix}-race{i}" for i in range(8)]
+    stages = ["archived", "production", "staging"]
+    sha = write_models(repo, names, stages)
+    first, second = _apply_process(repo, mlflow_server.url), _apply_process(repo, mlflow_server.url)
+    outputs = [p.communicate(timeout=240) for p in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outputs
+    assert_matches_files(mlflow_server.url, names, stages, sha)
+    mlflow = client(mlflow_server.url)
+    for name in names:  # no version number was burnt by the race either
+        assert "stagectl.next_version" not in mlflow.get_registered_model(name).tags
