@@ -44,7 +44,8 @@ fi
 
 args=(--format json)
 if [ -n "$registry" ]; then args+=("--registry=$registry"); fi
-for model in ${STAGECTL_MODELS:-}; do args+=("--model=$model"); done
+read -r -a models <<< "${STAGECTL_MODELS:-}"  # split on blanks, no globbing
+for model in "${models[@]}"; do args+=("--model=$model"); done
 
 if [ "$command" = plan ] && [ -n "$base" ] && [ -z "$registry" ]; then
   sha="$(git rev-parse --verify --quiet --end-of-options "$base^{commit}")" || {
