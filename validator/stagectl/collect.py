@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import os
 import posixpath
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from stagectl.contents import read, read_worktree
 from stagectl.errors import FatalError
-from stagectl.gitio import SUBMODULE_MODE, SYMLINK_MODE, WORKTREE, Entry, GitRepo
+from stagectl.gitio import SUBMODULE_MODE, SYMLINK_MODE, Entry, GitRepo
 from stagectl.judge import FileChange
 from stagectl.model import Parsed, Rejected, Violation
 from stagectl.parse import MODEL_SUFFIXES, model_stem, parse_model, parse_settings
@@ -22,19 +23,17 @@ from stagectl.targets import Target
 @dataclass(frozen=True)
 class Collected:
     settings: Settings  # the settings that judge: the base's (the work tree's for --all)
-    files: list[FileChange] = field(default_factory=list)
+    files: Iterable[FileChange] = field(default_factory=list)  # a list; read lazily, once, for --all
     violations: list[Violation] = field(default_factory=list)  # found while collecting: policy, file-type
-
-    @property
-    def files_checked(self) -> int:
-        return len(self.files)
+    files_checked: int = 0
 
 
 def collect(repo: GitRepo, target: Target) -> Collected:
     if target.standalone:
         return collect_worktree(repo)
     settings = base_settings(repo, target.base)
-    collected = Collected(settings)
+    files: list[FileChange] = []
+    collected = Collected(settings, files)
     models_dir = settings.models_dir
     for change in repo.diff(target.base, target.head, [models_dir, POLICY_FILE]):
         if change.path == POLICY_FILE:
@@ -45,13 +44,13 @@ def collect(repo: GitRepo, target: Target) -> Collected:
         if kind == "model":
             base = _parse(repo, change.path, change.base) if change.base else None
             head = _parse(repo, change.path, change.head) if change.head else None
-            collected.files.append(FileChange(change.path, base, head))
+            files.append(FileChange(change.path, base, head))
         elif change.head is not None:
             problem = _stray(change.path, change.head.mode, kind, models_dir)
             if problem:
                 collected.violations.append(problem)
-    _add_twins(repo, target.head, collected)
-    return collected
+    _add_twins(repo, target.head, files)
+    return Collected(settings, files, collected.violations, len(files))
 
 
 def base_settings(repo: GitRepo, base: str | None) -> Settings:
@@ -81,7 +80,7 @@ def collect_worktree(repo: GitRepo) -> Collected:
         else:
             settings = parsed
     entries = {path: Entry(_worktree_mode(repo.root, path), None) for path in _walk(repo.root, settings.models_dir)}
-    collected = _collect_files(repo, settings, entries, WORKTREE)
+    collected = _collect_files(repo, settings, entries, lazy=True)
     collected.violations.extend(violations)
     return collected
 
@@ -92,21 +91,32 @@ def collect_commit(repo: GitRepo, rev: str) -> Collected:
     An invalid `stagectl.yaml` at `rev` is a FatalError, as for a check's base.
     """
     settings = base_settings(repo, rev)
-    return _collect_files(repo, settings, repo.tree(rev, settings.models_dir), rev)
+    return _collect_files(repo, settings, repo.tree(rev, settings.models_dir), lazy=False)
 
 
-def _collect_files(repo: GitRepo, settings: Settings, entries: dict[str, Entry], head: str) -> Collected:
-    collected = Collected(settings)
+def _collect_files(repo: GitRepo, settings: Settings, entries: dict[str, Entry], lazy: bool) -> Collected:
+    """Every model file among `entries`, each standing alone.
+
+    Lazily, each file is read, parsed and judged before the next is read, so memory (and the
+    garbage collector's work) stays flat however many files there are.
+    """
+    models: list[tuple[str, Entry]] = []
+    violations: list[Violation] = []
     for path, entry in sorted(entries.items()):
         kind = classify(path, settings.models_dir)
         if kind == "model":
-            collected.files.append(FileChange(path, None, _parse(repo, path, entry)))
+            models.append((path, entry))
         else:
             problem = _stray(path, entry.mode, kind, settings.models_dir)
             if problem:
-                collected.violations.append(problem)
-    _add_twins(repo, head, collected)
-    return collected
+                violations.append(problem)
+
+    def files() -> Iterator[FileChange]:
+        for path, entry in models:
+            twins = tuple(sibling for sibling in _siblings(path) if sibling in entries)
+            yield FileChange(path, None, _parse(repo, path, entry), twins)
+
+    return Collected(settings, files() if lazy else list(files()), violations, len(models))
 
 
 def _worktree_mode(root: str, path: str) -> str:
@@ -149,21 +159,23 @@ def _judge_policy(repo: GitRepo, path: str, entry: Entry, collected: Collected) 
         collected.violations.extend(parsed.violations)
 
 
-def _add_twins(repo: GitRepo, head: str, collected: Collected) -> None:
-    """Note model files that share a name with a sibling (fraud.yaml beside fraud.yml)."""
-    present = [c for c in collected.files if c.head is not None and not isinstance(c.head, Rejected)]
+def _add_twins(repo: GitRepo, head: str, files: list[FileChange]) -> None:
+    """Note changed model files that share a name with a sibling (fraud.yaml beside fraud.yml)."""
+    present = [c for c in files if c.head is not None and not isinstance(c.head, Rejected)]
     if not present:
         return
-    siblings = {c.path: [_sibling(c.path, s) for s in MODEL_SUFFIXES if not c.path.endswith(s)] for c in present}
+    siblings = {c.path: _siblings(c.path) for c in present}
     found = repo.entries(head, sorted({p for paths in siblings.values() for p in paths}))
-    for index, change in enumerate(collected.files):
+    for index, change in enumerate(files):
         twins = tuple(p for p in siblings.get(change.path, ()) if p in found)
         if twins:
-            collected.files[index] = FileChange(change.path, change.base, change.head, twins)
+            files[index] = FileChange(change.path, change.base, change.head, twins)
 
 
-def _sibling(path: str, suffix: str) -> str:
-    return posixpath.join(posixpath.dirname(path), model_stem(path) + suffix)
+def _siblings(path: str) -> list[str]:
+    """The same model's file under the other suffixes: fraud.yml for fraud.yaml."""
+    stem = posixpath.join(posixpath.dirname(path), model_stem(path))
+    return [stem + suffix for suffix in MODEL_SUFFIXES if not path.endswith(suffix)]
 
 
 def _walk(root: str, models_dir: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 STAGES = ("none", "staging", "production", "archived")
 NEW = "new"  # pseudo from-stage of a version that did not exist at the base
@@ -13,10 +13,11 @@ Path = tuple[str | int, ...]
 """A location inside a YAML document: keys and list indexes from the root."""
 
 
-@dataclass(frozen=True)
-class Position:
-    line: int  # 1-based
-    column: int  # 1-based
+class Position(NamedTuple):
+    """1-based line and column (a tuple: one is made for every key of every file read)."""
+
+    line: int
+    column: int
 
 
 START = Position(1, 1)

@@ -116,7 +116,7 @@ def _reader_position(error: yaml.YAMLError) -> Position:
 
 
 class _Mapping:
-    __slots__ = ("flow", "key", "key_lines", "key_position", "path", "start", "value")
+    __slots__ = ("flow", "key", "key_lines", "path", "start", "value")
 
     def __init__(self, path: Path, start: Position, flow: bool) -> None:
         self.value: dict[Any, Any] = {}
@@ -124,7 +124,6 @@ class _Mapping:
         self.start = start
         self.flow = flow
         self.key: Any = _NO_KEY
-        self.key_position = START
         self.key_lines: dict[Any, int] = {}
 
 
@@ -148,6 +147,7 @@ class _Skip:
 
 
 _NO_KEY = object()
+_RESOLVED: dict[str, str] = {}  # plain scalar -> tag (the resolver's answer depends on the text alone)
 _Frame = _Mapping | _Sequence | _Skip
 
 
@@ -222,7 +222,7 @@ class _Builder:
             return
         value: Any = event.value
         if event.implicit[0]:  # plain scalar: its type comes from the resolver
-            tag = self.loader.resolve(ScalarNode, value, (True, False))
+            tag = self._resolve(value)
             if tag == _MERGE_TAG:
                 raise _Stop(
                     Problem(
@@ -233,10 +233,19 @@ class _Builder:
                 )
             if tag != _STR_TAG and tag != _VALUE_TAG:
                 value = self._construct(tag, event)
-        path = self._place(value, _position(event.start_mark))
+        path = self._place(value, event.start_mark)
         if self.spans is not None and path is not None:
             style = event.style or None
             self.spans[path] = Span(_position(event.start_mark), _position(event.end_mark), style, "scalar")
+
+    def _resolve(self, value: str) -> str:
+        """The tag of a plain scalar; keys and stage names repeat, so answers are remembered."""
+        tag = _RESOLVED.get(value)
+        if tag is None:
+            tag = self.loader.resolve(ScalarNode, value, (True, False))
+            if len(value) <= 32 and len(_RESOLVED) < 65536:
+                _RESOLVED[value] = tag
+        return tag
 
     def _construct(self, tag: str, event: Any) -> Any:
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark)
@@ -263,7 +272,7 @@ class _Builder:
             return
         if len(self.stack) >= MAX_DEPTH:
             raise _Stop(Problem("yaml-unsafe", f"the document nests deeper than {MAX_DEPTH} levels", position))
-        path = self._child_path(top, position)
+        path = self._child_path(top, event.start_mark)
         flow = bool(event.flow_style)
         frame: _Frame = _Mapping(path, position, flow) if is_mapping else _Sequence(path, position, flow)
         self.stack.append(frame)
@@ -281,25 +290,25 @@ class _Builder:
             self.spans[frame.path] = Span(frame.start, _position(event.end_mark), None, kind)
         self._attach(frame.value)
 
-    def _child_path(self, top: _Frame | None, position: Position) -> Path:
+    def _child_path(self, top: _Frame | None, mark: Any) -> Path:
         """The path of the value about to be placed, recording the position of list items."""
+        if type(top) is _Mapping:
+            return top.path + (top.key,)  # the key's position is already recorded
         if top is None:
-            self.positions[()] = position
+            self.positions[()] = Position(mark.line + 1, mark.column + 1)
             return ()
-        if type(top) is _Sequence:
-            path = top.path + (len(top.value),)
-            self.positions[path] = position
-            return path
-        assert type(top) is _Mapping
-        return top.path + (top.key,)
+        assert type(top) is _Sequence
+        path = top.path + (len(top.value),)
+        self.positions[path] = Position(mark.line + 1, mark.column + 1)
+        return path
 
-    def _place(self, value: Any, position: Position) -> Path | None:
+    def _place(self, value: Any, mark: Any) -> Path | None:
         """Place a scalar: as a key (returns None) or as a value (returns its path)."""
         top = self.stack[-1] if self.stack else None
         if type(top) is _Mapping and top.key is _NO_KEY:
-            self._key(top, value, position)
+            self._key(top, value, Position(mark.line + 1, mark.column + 1))
             return None
-        path = self._child_path(top, position)
+        path = self._child_path(top, mark)
         self._attach(value)
         return path
 
@@ -316,7 +325,6 @@ class _Builder:
             mapping.key_lines[key] = position.line
             self.positions[mapping.path + (key,)] = position
         mapping.key = key
-        mapping.key_position = position
 
     def _attach(self, value: Any) -> None:
         if not self.stack:
