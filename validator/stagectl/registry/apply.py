@@ -110,10 +110,12 @@ def _apply(
     plan = ModelPlan(name)
     deadline = clock() + WAIT_SECONDS
     waited = False
+    known: ActualModel | None = None  # the state, when this apply just made it and need not read it back
     try:
         for _ in range(ROUNDS + int(WAIT_SECONDS / POLL_SECONDS)):
             try:
-                actual = writer.read(name)
+                actual = known if known is not None else writer.read(name)
+                known = None
             except Exception as error:
                 return _failed(desired, plan, done, None, f"cannot read it from the registry: {_reason(error)}", notes)
             plan = plan_model(desired, actual, mapping)
@@ -139,8 +141,10 @@ def _apply(
                 try:
                     if actual is None:  # register the model with the lease in its tags: atomic
                         create = plan.actions[0]
-                        writer.write(replace(create, tags=MappingProxyType({**create.tags, TAG_LOCK: candidate})))
+                        tags = MappingProxyType({**create.tags, TAG_LOCK: candidate})
+                        writer.write(replace(create, tags=tags))
                         done.append(create)
+                        known = ActualModel(name, create.description, tags)  # what is there now: no need to read
                     else:  # write the lease; it holds if it is still there after the settle time
                         writer.claim(name, candidate)
                         sleep(SETTLE_SECONDS)
