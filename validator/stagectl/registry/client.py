@@ -78,6 +78,9 @@ class Registry:
 
         for name in ("mlflow", "alembic", "sqlalchemy"):  # MLflow sets its own level on import
             logging.getLogger(name).setLevel(logging.WARNING)
+        # Older MLflow lets alembic configure logging afresh while it creates a sqlite store; stagectl
+        # logs nothing itself, so INFO is off for the process.
+        logging.disable(logging.INFO)
         self.uri = uri
         self._remote = uri.startswith(("http://", "https://"))
         self._client: Any = MlflowClient(tracking_uri=uri, registry_uri=uri)
