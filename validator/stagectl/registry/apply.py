@@ -43,7 +43,7 @@ class Writer(Reader, Protocol):
 
     def claim(self, name: str, lease: str) -> None: ...
 
-    def release(self, name: str, lease: str) -> None: ...
+    def release(self, name: str, lease: str, held: bool = False) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,7 @@ def _apply(
     plan = ModelPlan(name)
     deadline = clock() + WAIT_SECONDS
     waited = False
+    confirmed = False  # the lease was seen in place after it was written
     known: ActualModel | None = None  # the state, when this apply just made it and need not read it back
     try:
         for _ in range(ROUNDS + int(WAIT_SECONDS / POLL_SECONDS)):
@@ -126,6 +127,7 @@ def _apply(
             if lease is not None and holder != token and creates:
                 lease = None  # another apply overwrote it within the settle time: back off, plan again
                 continue
+            confirmed = confirmed or (lease is not None and holder == token)
             if lease is None and holder is not None and holder != token:
                 # Another apply is writing this model (or crashed doing so: its lease runs out soon).
                 if clock() > deadline:
@@ -174,7 +176,8 @@ def _apply(
         return _failed(desired, plan, done, None, "the registry kept changing under this apply: rerun it", notes)
     finally:
         if lease is not None:
-            writer.release(name, lease)
+            # Nobody takes an unexpired lease, so a confirmed one still ours is removed without a read.
+            writer.release(name, lease, held=confirmed and clock() < renewed + LEASE_SECONDS - 2)
 
 
 def _holder(actual: ActualModel | None, now: float) -> str | None:

@@ -245,11 +245,10 @@ class Registry:
         """Write this apply's lease on a model (see apply.py: who may create its versions)."""
         self._call(self._client.set_registered_model_tag, name, TAG_LOCK, lease, write=True)
 
-    def release(self, name: str, lease: str) -> None:
-        """Remove the lease if it is still this apply's; best effort (it expires anyway)."""
+    def release(self, name: str, lease: str, held: bool = False) -> None:
+        """Remove the lease if it is still this apply's (`held`: known to be); best effort, it expires anyway."""
         try:
-            model = self._call(self._client.get_registered_model, name)
-            if (model.tags or {}).get(TAG_LOCK) == lease:
+            if held or (self._call(self._client.get_registered_model, name).tags or {}).get(TAG_LOCK) == lease:
                 self._call(self._client.delete_registered_model_tag, name, TAG_LOCK, write=True)
         except Exception:
             return  # an unreleased lease expires on its own
