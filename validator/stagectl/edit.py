@@ -145,9 +145,15 @@ def _append_flow_list(text: _Text, document: Document, span: Span, entry: Mappin
     cut = item.end.column - 1
     if item.start.line > span.start.line:  # one entry per line: the new one on its own line
         indent = text.lines[item.start.line - 1][: item.start.column - 1]
-        text.lines[line_index] = line[:cut] + ","
-        rest = line[cut:].lstrip(" ").removeprefix(",")
-        text.insert_after(line_index, [f"{indent}{{{body}}}{rest}"])
+        rest = line[cut:]
+        if rest.lstrip(" ").startswith("]"):  # the list closes on this line: it closes after the new entry
+            text.lines[line_index] = line[:cut] + ","
+            text.insert_after(line_index, [f"{indent}{{{body}}}{rest.lstrip(' ')}"])
+        elif rest.lstrip(" ").startswith(","):  # a trailing comma: the new entry gets one too
+            text.insert_after(line_index, [f"{indent}{{{body}}},"])
+        else:  # spaces and a comment stay with the entry they follow
+            text.lines[line_index] = line[:cut] + "," + rest
+            text.insert_after(line_index, [f"{indent}{{{body}}}"])
     else:
         text.lines[line_index] = f"{line[:cut]}, {{{body}}}{line[cut:]}"
 

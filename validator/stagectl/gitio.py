@@ -1,16 +1,18 @@
 """Git, through a handful of plumbing commands.
 
 Cost follows the change, not the repository: one `diff-tree`/`diff-index` lists what changed under
-the models folder, and blobs are read through GitPython's persistent `cat-file --batch` process
-(one process for all of them, sizes checked first so a 50 MB blob is never read).
+the models folder, and every blob streams through one `cat-file --batch` process (an oversized
+blob is skipped, never kept). GitPython runs the other commands.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from stagectl.errors import FatalError
 
@@ -57,6 +59,7 @@ class GitRepo:
     def __init__(self, root: str, runner: git.cmd.Git) -> None:
         self.root = root
         self._git = runner
+        self._cat_file = CatFile(root)
         self._empty_tree: str | None = None
 
     @classmethod
@@ -74,7 +77,7 @@ class GitRepo:
         return cls(root, git.cmd.Git(root))  # type: ignore[attr-defined]
 
     def close(self) -> None:
-        self._git.clear_cache()
+        self._cat_file.close()
 
     def __enter__(self) -> GitRepo:
         return self
@@ -186,10 +189,91 @@ class GitRepo:
 
     def blob(self, sha: str, limit: int) -> tuple[int, bytes | None]:
         """The blob's size, and its bytes when at most `limit` (a larger blob is skipped, not kept)."""
-        _sha, _type, size, stream = self._git.stream_object_data(sha)
-        data = stream.read(size) if size <= limit else None
-        del stream  # drains whatever was not read, keeping the cat-file stream in step
-        return int(size), data
+        return next(self.blobs([sha], limit))
+
+    def blobs(self, shas: Sequence[str], limit: int) -> Iterator[tuple[int, bytes | None]]:
+        """Each blob's size and bytes (None above `limit`), in order, streamed through one process."""
+        return self._cat_file.read(shas, limit)
+
+
+class CatFile:
+    """One `git cat-file --batch` process for every blob a command reads.
+
+    Requests are written by a thread while answers are read, so git inflates the next blob while
+    Python handles the last: thousands of revisions stream through without a round trip each.
+    """
+
+    def __init__(self, root: str) -> None:
+        self._root = root
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def read(self, shas: Sequence[str], limit: int) -> Iterator[tuple[int, bytes | None]]:
+        if not shas:
+            return
+        process = self._start()
+        assert process.stdin is not None and process.stdout is not None
+        writer = threading.Thread(target=_write_requests, args=(process.stdin, shas), daemon=True)
+        writer.start()
+        out = process.stdout
+        done = 0
+        try:
+            for sha in shas:
+                header = out.readline().split()
+                if len(header) != 3:
+                    answer = b" ".join(header).decode(errors="replace") or "no answer"
+                    raise FatalError(f"git cat-file cannot read {sha[:12]}: {answer}")
+                size = int(header[2])
+                data = out.read(size) if size <= limit else None
+                if data is None:
+                    _skip(out, size)
+                if data is not None and len(data) != size:
+                    raise FatalError(f"git cat-file stopped in the middle of {sha[:12]}")
+                out.read(1)  # the newline after each object
+                done += 1
+                yield size, data
+        finally:
+            if done < len(shas):  # the reader stopped early: answers are still coming, start afresh
+                self.close()
+            writer.join()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._process is None or self._process.poll() is not None:
+            self._process = subprocess.Popen(
+                ["git", "cat-file", "--batch"], cwd=self._root, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            )
+        return self._process
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def _skip(out: IO[bytes], size: int) -> None:
+    """Read past an oversized blob in chunks, keeping none of it."""
+    while size > 0:
+        chunk = out.read(min(size, 1 << 16))
+        if not chunk:
+            raise FatalError("git cat-file stopped in the middle of a blob")
+        size -= len(chunk)
+
+
+def _write_requests(stdin: IO[bytes], shas: Sequence[str]) -> None:
+    try:
+        for start in range(0, len(shas), 256):
+            stdin.write("".join(f"{sha}\n" for sha in shas[start : start + 256]).encode())
+        stdin.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        pass  # the process was closed because the reader stopped early
 
 
 def _parse_tree(out: bytes) -> Iterator[tuple[str, Entry]]:

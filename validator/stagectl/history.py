@@ -83,10 +83,9 @@ def stage_events(repo: GitRepo, rev: str, paths: Sequence[str]) -> dict[str, lis
     events: dict[str, list[StageEvent]] = {path: [] for path in paths}
     known: dict[str, dict[int, str]] = {path: {} for path in paths}
     trackers: dict[str, StageTracker] = {path: StageTracker() for path in paths}
-    for commit, path, sha in revisions(repo, rev, paths):
-        if path not in known or sha is None:
-            continue
-        _size, content = repo.blob(sha, yamlsafe.MAX_BYTES)
+    changes = [(commit, path, sha) for commit, path, sha in revisions(repo, rev, paths) if path in known and sha]
+    contents = repo.blobs([sha for _commit, _path, sha in changes], yamlsafe.MAX_BYTES)
+    for (commit, path, _sha), (_size, content) in zip(changes, contents, strict=True):
         stages = trackers[path].update(content) if content is not None else None
         if stages is None:
             continue
@@ -144,12 +143,9 @@ class GitHistory:
 
     def _contents(self, path: str) -> Iterator[bytes]:
         assert self._rev is not None
-        seen: set[str] = set()
-        for _commit, _path, sha in reversed(revisions(self._repo, self._rev, [path], first_parent=False)):
-            if sha is None or sha in seen:
-                continue
-            seen.add(sha)
-            _size, content = self._repo.blob(sha, yamlsafe.MAX_BYTES)
+        newest_first = reversed(revisions(self._repo, self._rev, [path], first_parent=False))
+        shas = list(dict.fromkeys(sha for _commit, _path, sha in newest_first if sha))
+        for _size, content in self._repo.blobs(shas, yamlsafe.MAX_BYTES):
             if content is not None:
                 yield content
 

@@ -19,6 +19,9 @@ from stagectl.model import STAGES
 
 _COMMENT_OR_BLANK = re.compile(rb"[ \t]*(#.*)?\r?$")
 _WORD = re.compile(rb"[A-Za-z0-9_.]*")
+_WORD_BEFORE = re.compile(rb"[A-Za-z0-9_.]*\Z")
+_MAX_WORD_EDITS = 8
+_ODD_BREAKS = (b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9")  # NEL, LS, PS: line breaks to YAML
 _STAGE_LINE = re.compile(rb"(?P<lead> *(?:- +)?)stage: +(?P<q>[\"']?)(?P<value>[A-Za-z0-9_.]+)(?P=q) *(?:#.*)?\r?")
 _STAGE_WORDS = frozenset(stage.encode() for stage in STAGES)
 
@@ -65,21 +68,22 @@ class StageTracker:
         if content == self._content:
             return dict(self._stages)
         old = self._content
-        start = _common_prefix(old, content)
-        suffix = _common_suffix(old, content, min(len(old), len(content)) - start)
-        old_stop = len(old) - suffix
-        if start < self._starts[0] or old_stop > self._end:
-            return self._full(content)  # the header or what follows the list changed
-        first = bisect_right(self._starts, start) - 1
-        delta = len(content) - len(old)
-        if self._in_place(old, content, start, old_stop, len(content) - suffix, first):
-            self._shift(first + 1, delta)
+        start = _common_prefix(old, content, 0, 0)
+        if start < self._starts[0]:
+            return self._full(content)  # the header changed
+        if self._word_edits(old, content, start):
             self._content = content
             return dict(self._stages)
+        suffix = _common_suffix(old, content, min(len(old), len(content)) - start)
+        old_stop = len(old) - suffix
+        if old_stop > self._end:
+            return self._full(content)  # what follows the list changed
+        first = bisect_right(self._starts, start) - 1
         last = max(first, bisect_right(self._starts, max(start, old_stop - 1)) - 1)
+        delta = len(content) - len(old)
         snippet_start = self._starts[first]
         old_snippet_end = self._starts[last + 1] if last + 1 < len(self._starts) else self._end
-        parsed = self._parse_entries(content, snippet_start, old_snippet_end + delta)
+        parsed = self._parse_entries(content, snippet_start, old_snippet_end + delta, last + 1 < len(self._starts))
         if parsed is None:
             return self._full(content)
         starts, entries, key_columns = parsed
@@ -88,45 +92,83 @@ class StageTracker:
         self._entries[first : last + 1] = entries
         self._key_columns[first : last + 1] = key_columns
         self._shift(first + len(starts), delta)
+        self._end += delta
         self._content = content
         self._restage(replaced, entries)
         if not self._starts:
             self._indent = -1
         return dict(self._stages)
 
-    def _in_place(self, old: bytes, new: bytes, start: int, old_stop: int, new_stop: int, entry: int) -> bool:
-        """Handle an edit inside one word (a metric's digits, a stage's name) without parsing.
+    def _word_edits(self, old: bytes, new: bytes, start: int) -> bool:
+        """Apply, without parsing, a revision whose every difference replaces one word in a value.
 
-        True when the edit cannot move any version's stage, or moves exactly one (applied here).
+        Between such revisions every space, colon, bracket and line break is the same, so no entry
+        or key can move; the edits that rename an entry's stage are applied. False, with nothing
+        changed, for anything else (a stage line is only read when it is one `stage: word` line).
         """
-        if not (_WORD.fullmatch(old, start, old_stop) and _WORD.fullmatch(new, start, new_stop)):
+        moves: list[tuple[int, str]] = []  # (entry, new stage)
+        shifts: list[tuple[int, int]] = []  # (old offset, total delta from there on)
+        at_old, at_new = start, start
+        for _ in range(_MAX_WORD_EDITS):
+            if at_old >= self._end:
+                return False
+            line_start = old.rfind(b"\n", 0, at_old) + 1
+            word_start = at_old - len(_WORD_BEFORE.search(old, line_start, at_old).group())  # type: ignore[union-attr]
+            old_end = _WORD.match(old, at_old).end()  # type: ignore[union-attr]
+            new_end = _WORD.match(new, at_new).end()  # type: ignore[union-attr]
+            if (old_end == at_old and new_end == at_new) or old[old_end : old_end + 1] == b":":
+                return False  # not a word (punctuation, spaces, line breaks changed), or a key
+            entry = bisect_right(self._starts, word_start) - 1
+            shift = new_end - old_end
+            old_line = old[line_start : _line_end(old, old_end)]
+            new_line = new[new.rfind(b"\n", 0, at_new) + 1 : _line_end(new, new_end)]
+            stage = self._word_effect(old_line, new_line, word_start - line_start, entry)
+            if stage is None:
+                return False
+            if stage:
+                moves.append((entry, stage))
+            shifts.append((old_end, shift))
+            same = _common_prefix(old, new, old_end, new_end)
+            at_old, at_new = old_end + same, new_end + same
+            if at_old >= len(old) and at_new >= len(new):
+                break
+        else:
             return False
-        line_start = old.rfind(b"\n", 0, start) + 1
-        old_line = old[line_start : _line_end(old, start)]
-        new_line = new[line_start : _line_end(new, start)]
+        for entry, stage in moves:
+            version, was = self._entries[entry]
+            self._entries[entry] = (version, stage)
+            self._restage([(version, was)], [(version, stage)])
+        starts, pending, delta = self._starts, 0, 0
+        for index in range(bisect_right(starts, shifts[0][0]), len(starts)):
+            while pending < len(shifts) and shifts[pending][0] <= starts[index]:
+                delta = shifts[pending][1]
+                pending += 1
+            starts[index] += delta
+        self._end += shifts[-1][1]
+        return True
+
+    def _word_effect(self, old_line: bytes, new_line: bytes, column: int, entry: int) -> str | None:
+        """The stage a one-word edit at `column` gives the entry; "" when it moves none; None when unsafe."""
+        before = old_line[:column]
+        if b":" not in before and b"#" not in before:
+            return None  # a key, or the start of a line: the structure may change
         if new_line.lstrip().startswith(b"..."):
-            return False  # could end the document
-        if b"stage" not in old_line + new_line and b"version" not in old_line + new_line:
-            return True  # a value or comment elsewhere in the entry
+            return None  # could end the document
+        if not any(word in line for word in (b"stage", b"version") for line in (old_line, new_line)):
+            return ""  # a value or comment that names no stage or version
         was, now = _STAGE_LINE.fullmatch(old_line), _STAGE_LINE.fullmatch(new_line)
         if was is None or now is None or now.group("value") not in _STAGE_WORDS:
-            return False
-        column = start - line_start
-        if not (was.start("value") <= column and now.start("value") <= column):
-            return False  # the edit touches the key, not the value
-        if len(was.group("lead")) != self._key_columns[entry] or len(now.group("lead")) != len(was.group("lead")):
-            return False  # a `stage:` key of a nested mapping, not the entry's own
-        version, stage = self._entries[entry]
-        new_stage = now.group("value").decode()
-        self._entries[entry] = (version, new_stage)
-        self._restage([(version, stage)], [(version, new_stage)])
-        return True
+            return None
+        if was.start("value") > column or len(was.group("lead")) != self._key_columns[entry]:
+            return None  # the key itself, or a `stage:` of a nested mapping
+        if len(now.group("lead")) != len(was.group("lead")):
+            return None
+        return now.group("value").decode()
 
     def _shift(self, first: int, delta: int) -> None:
         starts = self._starts
         for index in range(first, len(starts)):
             starts[index] += delta
-        self._end += delta
 
     def _restage(
         self, removed: list[tuple[int | None, str | None]], added: list[tuple[int | None, str | None]]
@@ -158,6 +200,8 @@ class StageTracker:
             return None
         document = loaded.document
         self._stages = stages_of(document.data)
+        if _odd_breaks(content):
+            return dict(self._stages)  # lines end where only libyaml knows: no incremental state
         versions = document.data.get("versions") if isinstance(document.data, dict) else None
         span = document.spans.get(("versions",))
         if not isinstance(versions, list) or not versions or span is None or span.flow:
@@ -185,10 +229,19 @@ class StageTracker:
         return dict(self._stages)
 
     def _parse_entries(
-        self, content: bytes, begin: int, end: int
+        self, content: bytes, begin: int, end: int, followed: bool
     ) -> tuple[list[int], list[tuple[int | None, str | None]], list[int]] | None:
-        """Parse content[begin:end] as whole list entries at the file's dash column, or None."""
+        """Parse content[begin:end] as whole list entries at the file's dash column, or None.
+
+        `followed`: another entry should start at `end`; if the edit ran into it, parse it all.
+        """
+        if end > begin and content[end - 1 : end] != b"\n":
+            return None  # the edit joined lines across the snippet's end
+        if followed and not content.startswith(b" " * self._indent + b"-", end):
+            return None
         snippet = content[begin:end]
+        if _odd_breaks(snippet):
+            return None
         for line in snippet.split(b"\n"):
             if _COMMENT_OR_BLANK.fullmatch(line):
                 continue
@@ -226,6 +279,13 @@ def _dash_column(prefix: bytes) -> int | None:
     return len(stripped) - 1
 
 
+def _odd_breaks(content: bytes) -> bool:
+    """Line breaks other than LF and CRLF (a lone CR, NEL, LS, PS), which byte offsets here do not follow."""
+    return (b"\r" in content and content.count(b"\r") != content.count(b"\r\n")) or any(
+        mark in content for mark in _ODD_BREAKS
+    )
+
+
 def _count_complete(entries: list[tuple[int | None, str | None]]) -> int:
     return sum(1 for version, stage in entries if version is not None and stage is not None)
 
@@ -245,13 +305,22 @@ def _line_starts(content: bytes) -> list[int]:
     return starts
 
 
-def _common_prefix(a: bytes, b: bytes) -> int:
-    """Length of the common prefix, by binary search over memcmp (no per-byte Python loop)."""
-    low, high = 0, min(len(a), len(b))
+def _common_prefix(a: bytes, b: bytes, at_a: int, at_b: int) -> int:
+    """Length of the common prefix of a[at_a:] and b[at_b:]: galloping, then binary search, over memcmp.
+
+    Bytes already known equal are never compared again, so the cost is about twice the distance
+    to the first difference, in a few dozen calls.
+    """
+    limit = min(len(a) - at_a, len(b) - at_b)
     view = memoryview(a)
-    while low < high:
+    low, step = 0, 4096
+    while low + step <= limit and b.startswith(view[at_a + low : at_a + low + step], at_b + low):
+        low += step
+        step *= 2
+    high = min(limit, low + step)
+    while low < high:  # a[at_a:][:low] == b[at_b:][:low]; the first difference is below high
         middle = (low + high + 1) // 2
-        if b.startswith(view[:middle]):
+        if b.startswith(view[at_a + low : at_a + middle], at_b + low):
             low = middle
         else:
             high = middle - 1
