@@ -115,11 +115,11 @@ def test_a_pull_request_plan_is_computed_offline_against_the_base(repo: Repo, tm
     actions = json.loads(outputs(runner.output)["plan"])["actions"]
     assert [(a["action"], a["version"], a["detail"]) for a in actions] == [
         ("set-tag", 1, "stagectl.stage=archived (was production)"),
-        ("set-tag", 1, f"stagectl.commit={head} (was {base})"),
+        ("set-tag", 1, f"stagectl.commit={head[:12]} (was {base[:12]})"),
         ("delete-alias", None, "staging (was on version 2)"),
         ("set-alias", 2, "production → 2 (was 1)"),
         ("set-tag", 2, "stagectl.stage=production (was staging)"),
-        ("set-tag", 2, f"stagectl.commit={head} (was {base})"),
+        ("set-tag", 2, f"stagectl.commit={head[:12]} (was {base[:12]})"),
     ]
     assert f"Planned against the model files at the base `{base[:12]}`" in runner.summary.read_text()
     assert not (repo.path / "mlflow.db").exists()

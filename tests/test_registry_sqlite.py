@@ -63,11 +63,11 @@ def test_a_merged_promotion_moves_the_alias_demoting_first(repo: Repo) -> None:
     steps = [(a["action"], a["version"], a["detail"].split(" ")[0]) for a in actions]
     assert steps == [
         ("set-tag", 2, "stagectl.stage=archived"),
-        ("set-tag", 2, "stagectl.commit=" + promoted),
+        ("set-tag", 2, "stagectl.commit=" + promoted[:12]),
         ("delete-alias", None, "staging"),
         ("set-alias", 3, "production"),
         ("set-tag", 3, "stagectl.stage=production"),
-        ("set-tag", 3, "stagectl.commit=" + promoted),
+        ("set-tag", 3, "stagectl.commit=" + promoted[:12]),
     ]
     result = stagectl(repo, "apply")
     assert result.code == 0

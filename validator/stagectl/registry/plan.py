@@ -222,8 +222,9 @@ def _set_tags(name: str, number: int | None, wanted: Tags, found: Tags) -> Itera
     """Set every tag git names that differs. Tags git does not name are left alone (other tools own them)."""
     for key, value in sorted(wanted.items()):
         if found.get(key) != value:
-            was = f" (was {_short(found[key])})" if key in found else ""
-            yield Action(name, number, "set-tag", f"{key}={_short(value)}{was}", key=key, value=value)
+            show = (lambda v: v[:12]) if key == TAG_COMMIT else _short  # a commit reads best abbreviated
+            was = f" (was {show(found[key])})" if key in found else ""
+            yield Action(name, number, "set-tag", f"{key}={show(value)}{was}", key=key, value=value)
 
 
 def _stages_and_aliases(

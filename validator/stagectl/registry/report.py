@@ -157,8 +157,9 @@ def summary(report: RegistryReport) -> str:
     if report.command == "diff":
         if not count and not failed:
             return f"diff: the registry matches git ({plural(len(results), 'model')})"
-        differ = plural(len(pending) + len(failed), "model")
-        text = f"diff: {differ} differ from git; apply would make {plural(count, 'write')}"
+        n = len(pending) + len(failed)
+        text = f"diff: {plural(n, 'model')} {'differs' if n == 1 else 'differ'} from git; "
+        text += f"apply would make {plural(count, 'write')}"
     elif not count:
         text = f"plan: nothing to do ({plural(len(results), 'model')} up to date)"
     else:
