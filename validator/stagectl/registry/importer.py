@@ -14,7 +14,7 @@ from stagectl.registry.desired import Tags
 from stagectl.registry.mapping import Mapping, is_bookkeeping, our_stage
 from stagectl.registry.state import ActualModel
 
-_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./:@+=%-]*")
+_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./:@+=%,()' -]*")  # block context: flow indicators are harmless
 _YAML11_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 
 
@@ -112,7 +112,8 @@ def _tags(tags: Tags, indent: str) -> list[str]:
 
 def scalar(text: str) -> str:
     """`text` as a YAML scalar that reads back as exactly this string (1.1 and 1.2 alike)."""
-    if _PLAIN.fullmatch(text) and not text.endswith(":") and text.lower() not in _YAML11_WORDS:
+    plain = _PLAIN.fullmatch(text) and not text.endswith((":", " ")) and ": " not in text and " #" not in text
+    if plain and text.lower() not in _YAML11_WORDS:
         return text
     return '"' + "".join(_escape(c) for c in text) + '"'
 
