@@ -248,3 +248,17 @@ def test_the_console_script_prints_no_mlflow_logging(repo: Repo, tmp_path: Path)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.endswith("apply: 9 writes to 2 models, 0 unchanged\n")
+
+
+def test_without_mlflow_installed_apply_says_how_to_get_it(repo: Repo) -> None:
+    two_models(repo)
+    blocked = (
+        "import sys\nsys.modules['mlflow'] = None\nfrom stagectl.cli import main\nraise SystemExit(main(['apply']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", blocked], cwd=repo.path, env=clean_env(), capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "stagectl: error: MLflow is not installed: install stagectl with its extra, pip install 'stagectl[mlflow]'\n"
+    )
