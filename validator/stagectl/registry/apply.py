@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -70,13 +70,18 @@ class ModelResult:
 
 
 def plan_models(
-    reader: Reader, models: Sequence[DesiredModel], mapping: Mapping, workers: int = 1
+    reader: Reader,
+    models: Sequence[DesiredModel],
+    mapping: Mapping,
+    workers: int = 1,
+    absent: Collection[str] = (),
 ) -> list[ModelResult]:
-    """Read and plan every model; write nothing."""
+    """Read and plan every model; write nothing. `absent`: models known not to be registered (not read)."""
 
     def one(desired: DesiredModel) -> ModelResult:
         try:
-            plan = plan_model(desired, reader.read(desired.name), mapping)
+            actual = None if desired.name in absent else reader.read(desired.name)
+            plan = plan_model(desired, actual, mapping)
         except Exception as error:
             return _failed(
                 desired, ModelPlan(desired.name), (), None, f"cannot read it from the registry: {_reason(error)}"
@@ -91,15 +96,27 @@ def apply_models(
     models: Sequence[DesiredModel],
     mapping: Mapping,
     workers: int = 1,
+    absent: Collection[str] = (),
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[ModelResult]:
-    """Read, plan and apply every model; each plan is made from the state read just before writing."""
-    return _each(lambda desired: _apply(writer, desired, mapping, clock, sleep), models, workers)
+    """Read, plan and apply every model; each plan is made from the state read just before writing.
+
+    `absent`: models a listing just found unregistered, so not read first (if one was registered
+    since, registering it fails and the model is read and planned again).
+    """
+    return _each(
+        lambda desired: _apply(writer, desired, mapping, desired.name in absent, clock, sleep), models, workers
+    )
 
 
 def _apply(
-    writer: Writer, desired: DesiredModel, mapping: Mapping, clock: Callable[[], float], sleep: Callable[[float], None]
+    writer: Writer,
+    desired: DesiredModel,
+    mapping: Mapping,
+    absent: bool,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
 ) -> ModelResult:
     name = desired.name
     token = uuid.uuid4().hex
@@ -110,13 +127,14 @@ def _apply(
     plan = ModelPlan(name)
     deadline = clock() + WAIT_SECONDS
     waited = False
+    clashes = 0  # create-model found the name taken
     confirmed = False  # the lease was seen in place after it was written
     known: ActualModel | None = None  # the state, when this apply just made it and need not read it back
     try:
         for _ in range(ROUNDS + int(WAIT_SECONDS / POLL_SECONDS)):
             try:
-                actual = known if known is not None else writer.read(name)
-                known = None
+                actual = known if known is not None else (None if absent else writer.read(name))
+                known, absent = None, False
             except Exception as error:
                 return _failed(desired, plan, done, None, f"cannot read it from the registry: {_reason(error)}", notes)
             plan = plan_model(desired, actual, mapping)
@@ -151,6 +169,9 @@ def _apply(
                         writer.claim(name, candidate)
                         sleep(SETTLE_SECONDS)
                 except AlreadyExists:
+                    clashes += 1
+                    if clashes > 2:  # registered, yet not readable as a model: MLflow hides prompts
+                        return _failed(desired, plan, done, None, _UNREADABLE.format(name=name), notes)
                     continue
                 except Exception as error:
                     return _failed(desired, plan, done, None, f"cannot take the lease: {_reason(error)}", notes)
@@ -165,6 +186,9 @@ def _apply(
                         writer.claim(name, lease)
                     outcome = writer.write(action)
                 except AlreadyExists:
+                    clashes += 1
+                    if clashes > 2:
+                        return _failed(desired, plan, done, None, _UNREADABLE.format(name=name), notes)
                     break  # registered meanwhile: plan again from what is there
                 except Exception as error:
                     return _failed(desired, plan, done, action, f"{action.action} failed: {_reason(error)}", notes)
@@ -178,6 +202,12 @@ def _apply(
         if lease is not None:
             # Nobody takes an unexpired lease, so a confirmed one still ours is removed without a read.
             writer.release(name, lease, held=confirmed and clock() < renewed + LEASE_SECONDS - 2)
+
+
+_UNREADABLE = (
+    "a registered model named {name} exists but cannot be read as a model (an MLflow prompt has that name?): "
+    "rename the model file, or the prompt"
+)
 
 
 def _holder(actual: ActualModel | None, now: float) -> str | None:

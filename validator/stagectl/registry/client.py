@@ -84,6 +84,9 @@ class Registry:
         self.uri = uri
         self._remote = uri.startswith(("http://", "https://"))
         self._client: Any = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        # Writes skip MlflowClient's prompt check, a GET before every alias, tag and stage write
+        # (MLflow 3): stagectl refuses prompts when it reads the model, once.
+        self._writer: Any = getattr(self._client, "_get_registry_client", lambda: self._client)()
         self._sleep = sleep
         self._lock = threading.Lock()
         self._down = False  # the registry stopped answering: one attempt per call until it answers again
@@ -157,7 +160,7 @@ class Registry:
         names: list[str] = []
         token = None
         while True:
-            page = self._call(self._client.search_registered_models, max_results=100, page_token=token)
+            page = self._call(self._client.search_registered_models, max_results=PAGE, page_token=token)
             names += [str(m.name) for m in page]
             token = page.token
             if not token:
@@ -194,7 +197,7 @@ class Registry:
 
     def write(self, action: Action) -> Outcome:
         """Run one planned write. Every write but create-version is safe to repeat."""
-        client = self._client
+        client = self._writer
         name, number = action.model, str(action.version)
         kind = action.action
         if kind == "create-model":
@@ -229,7 +232,7 @@ class Registry:
     def _create_model(self, action: Action) -> Outcome:
         try:
             self._call(
-                self._client.create_registered_model,
+                self._writer.create_registered_model,
                 action.model,
                 tags=dict(action.tags) or None,
                 description=action.description,
@@ -243,13 +246,13 @@ class Registry:
 
     def claim(self, name: str, lease: str) -> None:
         """Write this apply's lease on a model (see apply.py: who may create its versions)."""
-        self._call(self._client.set_registered_model_tag, name, TAG_LOCK, lease, write=True)
+        self._call(self._writer.set_registered_model_tag, name, TAG_LOCK, lease, write=True)
 
     def release(self, name: str, lease: str, held: bool = False) -> None:
         """Remove the lease if it is still this apply's (`held`: known to be); best effort, it expires anyway."""
         try:
             if held or (self._call(self._client.get_registered_model, name).tags or {}).get(TAG_LOCK) == lease:
-                self._call(self._client.delete_registered_model_tag, name, TAG_LOCK, write=True)
+                self._call(self._writer.delete_registered_model_tag, name, TAG_LOCK, write=True)
         except Exception:
             return  # an unreleased lease expires on its own
 
@@ -262,7 +265,7 @@ class Registry:
         made is then deleted again, the number MLflow will use next is recorded, and it is said so.
         """
         made = self._call(
-            self._client.create_model_version,
+            self._writer.create_model_version,
             action.model,
             action.source,
             run_id=action.run_id,
@@ -293,8 +296,8 @@ class Registry:
         if got == expected:
             return Outcome()
         name = action.model
-        self._call(self._client.delete_model_version, name, str(got), write=True)
-        self._call(self._client.set_registered_model_tag, name, TAG_NEXT_VERSION, str(got + 1), write=True)
+        self._call(self._writer.delete_model_version, name, str(got), write=True)
+        self._call(self._writer.set_registered_model_tag, name, TAG_NEXT_VERSION, str(got + 1), write=True)
         state = self.read(name)
         twin = state.versions.get(expected) if state else None
         if twin is not None and twin.source == action.source and twin.run_id == action.run_id:

@@ -92,15 +92,18 @@ def execute(
     for notice in notices:
         err.write(f"stagectl: note: {notice}\n")
     workers = location.workers_for(uri)
+    managed = {m.name for m in source.models}
+    # One listing spares a read of each model that is not registered yet (most of a first apply).
+    registered = set(registry.model_names()) if len(managed) > 1 or command == "diff" else set(managed)
+    absent = managed - registered
     if command == "apply":
         assert isinstance(registry, Registry)
-        results = apply_models(registry, source.models, mapping, workers)
+        results = apply_models(registry, source.models, mapping, workers, absent)
     else:
-        results = plan_models(registry, source.models, mapping, workers)
-    managed = {m.name for m in source.models}
+        results = plan_models(registry, source.models, mapping, workers, absent)
     unmanaged: tuple[str, ...] = ()
     if command == "diff" and not names:
-        unmanaged = tuple(n for n in registry.model_names() if n not in managed)
+        unmanaged = tuple(sorted(registered - managed))
     report = RegistryReport(
         command,
         redact(uri),
