@@ -246,6 +246,7 @@ def main() -> int:
     print("|---|---:|---:|---:|")
     for label, seconds, logged, own in table:
         print(f"| {label} | {seconds:.1f} s | {logged} | {own} |")
+    print("\nevery round (s): " + "; ".join(f"{k} " + ", ".join(f"{x:.1f}" for x in v) for k, v in rows.items()))
     ratio = med["naive"] / med["first"]
     print(f"\nfirst apply: {ratio:.1f}x faster than the naive loop (target >= 3x: {'PASS' if ratio >= 3 else 'MISS'})")
     print(f"no-op re-apply: {max(counts['noop'])} writes (target 0: {'PASS' if max(counts['noop']) == 0 else 'MISS'})")
