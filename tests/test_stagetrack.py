@@ -196,18 +196,30 @@ def test_tracker_equals_full_parse_for_any_revision_sequence(
         revisions.reverse()
     elif order == "shuffled":
         shuffle.shuffle(revisions)
+    check_sequence(revisions)
+
+
+def check_sequence(revisions: list[bytes]) -> None:
+    """After each revision the tracker's stages are a full parse's, and `update` reports exactly
+    the versions whose stage changed (or appeared) since the last readable revision."""
     tracker = StageTracker()
+    last: dict[int, str] = {}
     for number, content in enumerate(revisions):
-        assert tracker.update(content) == full_parse(content), (number, content)
+        expected = full_parse(content)
+        changed = tracker.update(content)
+        if expected is None:
+            assert changed is None, (number, content)
+            continue
+        assert dict(tracker.stages) == expected, (number, content)
+        assert changed == {v: s for v, s in expected.items() if last.get(v) != s}, (number, content)
+        last = expected
 
 
 # -- examples that pin the shortcuts the tracker takes ---------------------------------------------
 
 
 def feed(*revisions: bytes) -> None:
-    tracker = StageTracker()
-    for number, content in enumerate(revisions):
-        assert tracker.update(content) == full_parse(content), (number, content)
+    check_sequence(list(revisions))
 
 
 BASE = b"name: m\nversions:\n  - version: 1\n    stage: none\n    source: a\n    metrics:\n      stage: 1\n"

@@ -86,12 +86,12 @@ def stage_events(repo: GitRepo, rev: str, paths: Sequence[str]) -> dict[str, lis
     changes = [(commit, path, sha) for commit, path, sha in revisions(repo, rev, paths) if path in known and sha]
     contents = repo.blobs([sha for _commit, _path, sha in changes], yamlsafe.MAX_BYTES)
     for (commit, path, _sha), (_size, content) in zip(changes, contents, strict=True):
-        stages = trackers[path].update(content) if content is not None else None
-        if stages is None:
+        changed = trackers[path].update(content) if content is not None else None
+        if not changed:
             continue
         state = known[path]
-        for version in sorted(stages):
-            stage = stages[version]
+        for version in sorted(changed):
+            stage = changed[version]
             if state.get(version) != stage:
                 events[path].append(StageEvent(version, state.get(version), stage, commit))
                 state[version] = stage
@@ -135,8 +135,8 @@ class GitHistory:
         seen = self._seen[path]
         tracker = self._trackers[path]
         for content in self._pending[path]:
-            stages = tracker.update(content)
-            seen.update(v for v, stage in (stages or {}).items() if stage == "production")
+            changed = tracker.update(content)
+            seen.update(v for v, stage in (changed or {}).items() if stage == "production")
             if version in seen:
                 break
         return version in seen

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Mapping
 from typing import Any
 
 from stagectl import yamlsafe
@@ -47,9 +48,11 @@ def _entry(entry: Any) -> tuple[int | None, str | None]:
 
 
 class StageTracker:
-    """Feed it revisions of one file in any order; each `update` returns that revision's stages.
+    """Feed it revisions of one file in any order; `stages` is then the latest readable one's stages.
 
-    `update` returns None for a revision that is not a readable model file.
+    `update` returns what the revision changed against the last readable one: the versions whose
+    stage differs or that appeared, with their stage (so a caller's work follows the change, not
+    the number of versions), or None for a revision that is not a readable model file.
     """
 
     def __init__(self) -> None:
@@ -61,19 +64,26 @@ class StageTracker:
         self._end = 0  # byte offset just past the last entry
         self._indent = -1  # column of the entries' dashes; -1: no incremental state
         self._stages: dict[int, str] = {}
+        self._changed: dict[int, str] = {}
+
+    @property
+    def stages(self) -> Mapping[int, str]:
+        """version -> stage in the latest readable revision."""
+        return self._stages
 
     def update(self, content: bytes) -> dict[int, str] | None:
+        self._changed = {}
         if self._indent < 0 or not self._starts:
             return self._full(content)
         if content == self._content:
-            return dict(self._stages)
+            return {}
         old = self._content
         start = _common_prefix(old, content, 0, 0)
         if start < self._starts[0]:
             return self._full(content)  # the header changed
         if self._word_edits(old, content, start):
             self._content = content
-            return dict(self._stages)
+            return self._changed
         suffix = _common_suffix(old, content, min(len(old), len(content)) - start)
         old_stop = len(old) - suffix
         if old_stop > self._end:
@@ -97,7 +107,7 @@ class StageTracker:
         self._restage(replaced, entries)
         if not self._starts:
             self._indent = -1
-        return dict(self._stages)
+        return self._changed
 
     def _word_edits(self, old: bytes, new: bytes, start: int) -> bool:
         """Apply, without parsing, a revision whose every difference replaces one word in a value.
@@ -173,8 +183,9 @@ class StageTracker:
     def _restage(
         self, removed: list[tuple[int | None, str | None]], added: list[tuple[int | None, str | None]]
     ) -> None:
-        """Update version -> stage for replaced entries; rebuild when a version number repeats."""
+        """Update version -> stage for replaced entries, noting what changed; rebuild when a number repeats."""
         stages = self._stages
+        touched = {version: stages.get(version) for version, _stage in removed + added if version is not None}
         self._complete += _count_complete(added) - _count_complete(removed)
         for version, _stage in removed:
             if version is not None:
@@ -185,12 +196,22 @@ class StageTracker:
                     break
                 stages[version] = stage
         else:
-            if len(stages) == self._complete:
-                return  # no version number repeats: the incremental update is exact
+            if len(stages) == self._complete:  # no version number repeats: the update is exact
+                self._note(
+                    {v: s for v, s in touched.items() if s is not None}, {v: stages[v] for v in touched if v in stages}
+                )
+                return
+        before = {v: s for v, s in {**stages, **touched}.items() if s is not None}
         self._stages = {}
         for version, stage in self._entries:
             if version is not None and stage is not None:
                 self._stages.setdefault(version, stage)
+        self._note(before, self._stages)
+
+    def _note(self, before: Mapping[int, str], after: Mapping[int, str]) -> None:
+        for version, stage in after.items():
+            if before.get(version) != stage:
+                self._changed[version] = stage
 
     def _full(self, content: bytes) -> dict[int, str] | None:
         self._indent = -1
@@ -199,13 +220,14 @@ class StageTracker:
         if loaded.document is None:
             return None
         document = loaded.document
-        self._stages = stages_of(document.data)
+        before, self._stages = self._stages, stages_of(document.data)
+        self._note(before, self._stages)
         if _odd_breaks(content):
-            return dict(self._stages)  # lines end where only libyaml knows: no incremental state
+            return self._changed  # lines end where only libyaml knows: no incremental state
         versions = document.data.get("versions") if isinstance(document.data, dict) else None
         span = document.spans.get(("versions",))
         if not isinstance(versions, list) or not versions or span is None or span.flow:
-            return dict(self._stages)
+            return self._changed
         lines = _line_starts(content)
         starts: list[int] = []
         key_columns: list[int] = []
@@ -215,7 +237,7 @@ class StageTracker:
             line_start = lines[position.line - 1]
             dash = _dash_column(content[line_start : line_start + position.column - 1])
             if dash is None or (indent >= 0 and dash != indent) or (starts and line_start <= starts[-1]):
-                return dict(self._stages)  # not one entry per "- " line: no incremental state
+                return self._changed  # not one entry per "- " line: no incremental state
             indent = dash
             starts.append(line_start)
             key_columns.append(position.column - 1)
@@ -226,7 +248,7 @@ class StageTracker:
         self._key_columns = key_columns
         self._complete = _count_complete(self._entries)
         self._indent = indent
-        return dict(self._stages)
+        return self._changed
 
     def _parse_entries(
         self, content: bytes, begin: int, end: int, followed: bool
