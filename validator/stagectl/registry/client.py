@@ -61,20 +61,15 @@ def configure() -> None:
     os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(cap)
 
 
-def mlflow_version() -> str:
-    import mlflow
-
-    return str(mlflow.__version__)
-
-
 class Registry:
     """An MLflow registry at one URI. Thread-safe: one client shared by the apply's workers."""
 
     def __init__(self, uri: str, sleep: Callable[[float], None] = time.sleep) -> None:
         configure()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from mlflow import MlflowClient
+        # MLflow's FutureWarnings (stages are deprecated: stagectl says so itself, once) and its
+        # dependencies' deprecations are not the user's business. Process-wide: the workers share it.
+        warnings.simplefilter("ignore")
+        from mlflow import MlflowClient
 
         for name in ("mlflow", "alembic", "sqlalchemy"):  # MLflow sets its own level on import
             logging.getLogger(name).setLevel(logging.WARNING)
@@ -85,7 +80,7 @@ class Registry:
         self._remote = uri.startswith(("http://", "https://"))
         self._client: Any = MlflowClient(tracking_uri=uri, registry_uri=uri)
         # Writes skip MlflowClient's prompt check, a GET before every alias, tag and stage write
-        # (MLflow 3): stagectl refuses prompts when it reads the model, once.
+        # (MLflow 3). A prompt reads as no model, so registering the name fails and apply refuses it.
         self._writer: Any = getattr(self._client, "_get_registry_client", lambda: self._client)()
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -113,9 +108,7 @@ class Registry:
                 with self._lock:
                     self.writes += 1
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    result = fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
             except Exception as error:
                 kind = classify(error, self._remote)
                 if kind == "permanent":
