@@ -262,3 +262,25 @@ def test_a_lease_is_held_until_it_expires() -> None:
     assert _holder(model("abc 1000"), now=1001.0) is None  # expired: a crashed apply blocks nobody for long
     assert _holder(model("garbage"), now=0.0) is None
     assert _holder(None, now=0.0) is None
+
+
+def test_mlflow_errors_are_shortened_and_classified() -> None:
+    from stagectl.registry.client import classify, first_line, redact
+
+    refused = Exception(
+        "API request to http://h:1/api/2.0/mlflow/registered-models/get failed with exception "
+        "HTTPConnectionPool(host='h', port=1): Max retries exceeded with url: /x (Caused by "
+        "NewConnectionError(\"HTTPConnection(host='h', port=1): Failed to establish a new connection: "
+        '[Errno 111] Connection refused"))'
+    )
+    assert first_line(refused) == "[Errno 111] Connection refused"
+    assert classify(refused) == "unreachable"
+    unavailable = Exception(
+        "API request to http://h/x failed with exception … (Caused by ResponseError('too many 503 error responses'))"
+    )
+    assert first_line(unavailable) == "HTTP 503 on every attempt"
+    assert classify(unavailable) == "transient"
+    assert classify(Exception("(sqlite3.OperationalError) database is locked"), remote=False) == "transient"
+    assert classify(refused, remote=False) == "permanent"  # an embedded store has no network to wait for
+    assert redact("https://ada:s3cret@mlflow.example.com/") == "https://ada:***@mlflow.example.com/"
+    assert redact("sqlite:////repo/mlflow.db") == "sqlite:////repo/mlflow.db"
