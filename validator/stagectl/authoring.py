@@ -114,15 +114,28 @@ def rollback(model: ModelFile, events: Sequence[StageEvent]) -> Edit:
     return Edit(stages=(_move(current, "archived"), _move(target, "production")))
 
 
-def register(model: ModelFile, source: str, run_id: str | None, stage: str) -> Edit:
-    """A new version numbered one above the highest in the file."""
+def register(model: ModelFile, source: str, run_id: str | None, stage: str, metrics: Sequence[str] = ()) -> Edit:
+    """A new version numbered one above the highest in the file; `metrics` as NAME=NUMBER."""
     if stage not in START_STAGES:
         raise FatalError(f"a new version starts in none or staging, not {stage}")
     number = max(model.by_number(), default=0) + 1
     entry: dict[str, Any] = {"version": number, "stage": stage, "source": source}
     if run_id:
         entry["run_id"] = run_id
+    if metrics:
+        entry["metrics"] = dict(_metric(text) for text in metrics)
     return Edit(new_entry=entry)
+
+
+def _metric(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        raise FatalError(f"--metric {text!r} is not NAME=NUMBER (e.g. auc=0.93)") from None
+    if not name.strip() or number != number or number in (float("inf"), float("-inf")):
+        raise FatalError(f"--metric {text!r} is not NAME=NUMBER (e.g. auc=0.93)")
+    return name.strip(), int(number) if number.is_integer() and "." not in value else number
 
 
 def new_model_text(name: str, schema_path: str | None) -> str:

@@ -96,6 +96,9 @@ def _add_authoring(commands: Any) -> None:
     register.add_argument("--source", required=True, metavar="URI", help="the artifact URI")
     register.add_argument("--run-id", metavar="ID", help="the MLflow run that produced it")
     register.add_argument("--stage", choices=("none", "staging"), default="none", help="its first stage (default none)")
+    register.add_argument(
+        "--metric", action="append", default=[], metavar="NAME=NUMBER", help="a metric it carries (repeatable)"
+    )
     for editing in (promote, archive, rollback, register):
         editing.add_argument("--dry-run", action="store_true", help="print the diff; change nothing")
         editing.set_defaults(handler=_edit)
@@ -129,7 +132,7 @@ def _edit(args: argparse.Namespace) -> int:
         if args.command == "archive":
             return authoring.archive(model, args.version)
         if args.command == "register":
-            return authoring.register(model, args.source, args.run_id, args.stage)
+            return authoring.register(model, args.source, args.run_id, args.stage, args.metric)
         events = (
             stage_events(workspace.repo, workspace.head, [workspace.path])[workspace.path] if workspace.head else []
         )

@@ -217,11 +217,16 @@ def _quoted(value: str, style: str | None) -> str:
 
 
 def _scalar(value: Any, style: str | None, flow: bool) -> str:
-    """`value` as YAML: in the neighbours' quoting where they quote, plain where that reads back the same."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
+    """`value` as YAML: in the neighbours' quoting where they quote, plain where that reads back the same.
+
+    A mapping (metrics) is written inline, `{auc: 0.93}`, which reads back the same in any context.
+    """
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_scalar(k, None, True)}: {_scalar(v, None, True)}" for k, v in value.items()) + "}"
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise EditError(f"cannot write {value!r}")
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
     if style in ("'", '"'):
         return _quoted(value, style)
     probe = f"{{k: {value}}}" if flow else f"k: {value}"
