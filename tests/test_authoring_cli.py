@@ -496,6 +496,37 @@ def test_register_twice_without_commit_numbers_on(repo: Repo) -> None:
     assert repo.stagectl("check").returncode == 0
 
 
+def test_register_with_metrics_meets_a_gate_without_hand_editing(repo: Repo) -> None:
+    """--metric writes the metrics a production gate reads; a bad one is exit 2, file untouched."""
+    repo.write("stagectl.yaml", "policy:\n  gates:\n    production: {auc: {min: 0.9}}\n")
+    committed(repo, model_yaml("fraud", (1, "production")))
+    result = repo.stagectl(
+        "register",
+        "fraud",
+        "--source",
+        "s3://models/fraud/2",
+        "--stage",
+        "staging",
+        "--metric",
+        "auc=0.93",
+        "--metric",
+        "rows=1000",
+    )
+    assert result.returncode == 0, result.stderr
+    assert read(repo).decode() == (
+        model_yaml("fraud", (1, "production"))
+        + "  - version: 2\n    stage: staging\n    source: s3://models/fraud/2\n    metrics: {auc: 0.93, rows: 1000}\n"
+    )
+    repo.commit("register fraud 2")
+    assert repo.stagectl("promote", "fraud", "2").returncode == 0
+
+    before = read(repo)
+    bad = repo.stagectl("register", "fraud", "--source", "s3://models/fraud/3", "--metric", "auc=high")
+    assert bad.returncode == 2
+    assert bad.stderr == "stagectl: error: --metric 'auc=high' is not NAME=NUMBER (e.g. auc=0.93)\n"
+    assert read(repo) == before
+
+
 # -- new -------------------------------------------------------------------------------------------
 
 
