@@ -393,7 +393,7 @@ def bench(work: Path, sizes: list[int], repeat: int) -> None:
     print_tables(groups, targets)
     print(
         "\nEvery command is a subprocess of this venv, so each side pays interpreter start-up and its imports."
-        "\n- `check --all`: argparse, GitPython + `git rev-parse`, walk + lstat of models/, the event-based"
+        "\n- `check --all`: argparse, `git rev-parse`, walk + lstat of models/, the event-based"
         " hostile-YAML loader (positions, duplicate keys), Draft 2020-12 validation, the standalone rules, JSON out."
         "\n- plain loop: `import yaml, jsonschema`, the schema read once and one Draft202012Validator built once,"
         " then a sorted glob of models/*.yaml and `yaml.load(f, Loader=yaml.CSafeLoader)` + `validate` per file."

@@ -385,21 +385,16 @@ def in_process(repo: Path, rounds: int) -> dict[str, float]:
     from stagectl.stagetrack import StageTracker, stages_of
 
     def read_only(git: GitRepo, head: str) -> list[bytes]:
-        """The floor: one git log, every revision's blob through cat-file, nothing parsed."""
-        return [
-            git.blob(sha, yamlsafe.MAX_BYTES)[1] or b""
-            for _commit, _path, sha in revisions(git, head, [PATH])
-            if sha is not None
-        ]
+        """The floor: one git log, every revision's blob streamed through cat-file, nothing parsed."""
+        shas = [sha for _commit, _path, sha in revisions(git, head, [PATH]) if sha is not None]
+        return [content or b"" for _size, content in git.blobs(shas, yamlsafe.MAX_BYTES)]
 
     def full_parse_events(git: GitRepo, head: str) -> list[tuple[int, str]]:
         """The baseline: the same revisions and blobs, each parsed whole with the loader."""
         state: dict[int, str] = {}
         events = []
-        for _commit, _path, sha in revisions(git, head, [PATH]):
-            if sha is None:
-                continue
-            _size, content = git.blob(sha, yamlsafe.MAX_BYTES)
+        shas = [sha for _commit, _path, sha in revisions(git, head, [PATH]) if sha is not None]
+        for _size, content in git.blobs(shas, yamlsafe.MAX_BYTES):
             loaded = yamlsafe.load(content or b"")
             if loaded.document is None:
                 continue

@@ -21,6 +21,7 @@ from stagectl.errors import FatalError
 INDEX = "INDEX"
 WORKTREE = "WORKTREE"
 ZERO_SHAS = ("0" * 40, "0" * 64)
+_INLINE_REQUESTS = 64  # up to 64 x 65 bytes of requests are written at once, well inside a pipe
 SYMLINK_MODE = "120000"
 SUBMODULE_MODE = "160000"
 
@@ -186,7 +187,10 @@ class CatFile:
         process = self._start()
         assert process.stdin is not None and process.stdout is not None
         writer = threading.Thread(target=_write_requests, args=(process.stdin, shas), daemon=True)
-        writer.start()
+        if len(shas) <= _INLINE_REQUESTS:
+            writer.run()  # a few requests fit in the pipe: no thread needed to avoid a deadlock
+        else:
+            writer.start()
         out = process.stdout
         done = 0
         try:
@@ -207,7 +211,8 @@ class CatFile:
         finally:
             if done < len(shas):  # the reader stopped early: answers are still coming, start afresh
                 self.close()
-            writer.join()
+            if writer.ident is not None:
+                writer.join()
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self._process is None or self._process.poll() is not None:
