@@ -31,18 +31,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from benchenv import git_env
+
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
 STAGES = ["archived", "archived", "production", "staging", "none"]
 WRITE = re.compile(r'"(POST|PATCH|DELETE|PUT) /api/')
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.com",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.com",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 
 # -- the repository ---------------------------------------------------------------------------------
@@ -57,7 +51,7 @@ def make_repo(root: Path, models: int, versions: int) -> str:
     if root.exists():
         shutil.rmtree(root)
     (root / "models").mkdir(parents=True)
-    env = {**os.environ, **GIT_ENV}
+    env = git_env()
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True, env=env)
     for i in range(models):
         name = f"m{i:03d}"

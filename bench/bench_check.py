@@ -38,6 +38,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchenv import git_env
+
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / ".work"  # git-ignored; used with --keep
 BIN = Path(sys.executable).parent
@@ -59,6 +61,7 @@ LOOP = """\
 import json, sys
 from pathlib import Path
 import jsonschema, yaml
+
 validator = jsonschema.Draft202012Validator(json.loads(Path(sys.argv[1]).read_text(encoding="utf-8")))
 count = 0
 for path in sorted(Path(sys.argv[2]).glob("*.yaml")):
@@ -87,24 +90,6 @@ class BenchError(Exception):
 
 
 # -- the generated repositories -------------------------------------------------------------------
-
-
-def git_env() -> dict[str, str]:
-    """This environment without CI/stagectl variables, with a deterministic git identity and config."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "STAGECTL_", "GIT_", "PYTHON"))}
-    env.pop("NO_COLOR", None)
-    env.update(
-        {
-            "GIT_AUTHOR_NAME": "Bench",
-            "GIT_AUTHOR_EMAIL": "bench@example.com",
-            "GIT_COMMITTER_NAME": "Bench",
-            "GIT_COMMITTER_EMAIL": "bench@example.com",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_CONFIG_GLOBAL": os.devnull,
-            "GIT_TERMINAL_PROMPT": "0",
-        }
-    )
-    return env
 
 
 ENV = git_env()

@@ -43,6 +43,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchenv import git_env
+
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / ".work"  # git-ignored; used with --keep
 STAGECTL = str(Path(sys.executable).parent / "stagectl")
@@ -54,23 +56,6 @@ START_EPOCH = 1_600_000_000  # 2020-09-13: the simulated history ends before now
 
 class BenchError(Exception):
     """A command failed or answered wrongly: the numbers would mean nothing."""
-
-
-def git_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "STAGECTL_", "GIT_"))}
-    env.pop("NO_COLOR", None)
-    env.update(
-        {
-            "GIT_AUTHOR_NAME": "Bench",
-            "GIT_AUTHOR_EMAIL": "bench@example.com",
-            "GIT_COMMITTER_NAME": "Bench",
-            "GIT_COMMITTER_EMAIL": "bench@example.com",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_CONFIG_GLOBAL": os.devnull,
-            "GIT_TERMINAL_PROMPT": "0",
-        }
-    )
-    return env
 
 
 ENV = git_env()

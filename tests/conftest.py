@@ -76,6 +76,42 @@ def run_stagectl(
     return Result(done.returncode, done.stdout, done.stderr)
 
 
+def run_on_terminal(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> Result:
+    """Run stagectl with its stdout on a pseudo-terminal, as in an interactive shell (stdout: what it
+    printed there)."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "stagectl", *args],
+            cwd=cwd,
+            env=clean_env({"TERM": "xterm", **(env or {})}),
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            check=False,
+            timeout=60,
+        )
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    stderr = done.stderr.decode(errors="replace")
+    assert "Traceback" not in stderr, stderr
+    return Result(done.returncode, b"".join(chunks).decode(), stderr)
+
+
 @dataclass
 class Repo:
     """A real git repository in a temp dir, with helpers to write files, commit and run stagectl."""

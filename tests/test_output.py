@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import Repo, clean_env, key_line, model_yaml
+from conftest import Repo, key_line, model_yaml, run_on_terminal
 from stagectl.ghactions import escape_data, escape_property
 
 FRAUD = "models/fraud.yaml"
@@ -30,36 +26,10 @@ def failing(repo: Repo) -> Repo:
 
 
 def run_on_tty(repo: Repo, *args: str, env: dict[str, str] | None = None) -> str:
-    """stagectl with its stdout on a pseudo-terminal, as in an interactive shell."""
-    main, secondary = pty.openpty()
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "stagectl", *args],
-            cwd=repo.path,
-            env=clean_env({"TERM": "xterm", **(env or {})}),
-            stdout=secondary,
-            stderr=subprocess.PIPE,
-            check=False,
-            timeout=60,
-        )
-        os.close(secondary)
-        secondary = -1
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(main, 4096)
-            except OSError:  # EIO: the terminal's other end is closed and drained
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(main)
-        if secondary != -1:
-            os.close(secondary)
-    assert b"Traceback" not in done.stderr
-    assert done.returncode == 1
-    return b"".join(chunks).decode()
+    """stagectl with its stdout on a pseudo-terminal, as in an interactive shell (the check fails)."""
+    result = run_on_terminal(repo.path, *args, env=env)
+    assert result.returncode == 1
+    return result.stdout
 
 
 def test_text_is_one_compiler_style_line_per_error_and_a_summary_on_stderr(failing: Repo) -> None:

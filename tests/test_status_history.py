@@ -8,10 +8,6 @@ that neither command may show.
 
 from __future__ import annotations
 
-import os
-import pty
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Repo, clean_env
+from conftest import Repo, run_on_terminal
 
 FRAUD = "models/fraud.yaml"
 CHURN = "models/churn.yml"
@@ -288,34 +284,9 @@ def test_status_usage_errors(history: History, args: tuple[str, ...]) -> None:
 
 def run_on_tty(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     """Run stagectl with its stdout on a pseudo-terminal; return what it printed there."""
-    leader, follower = pty.openpty()
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "stagectl", *args],
-            cwd=cwd,
-            env=clean_env(env),
-            stdout=follower,
-            stderr=subprocess.PIPE,
-            check=False,
-            timeout=60,
-        )
-        os.close(follower)
-        follower = -1
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the terminal's other end is closed and drained
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(leader)
-        if follower >= 0:
-            os.close(follower)
-    assert done.returncode == 0, done.stderr
-    return b"".join(chunks).decode()
+    result = run_on_terminal(cwd, *args, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def test_status_colours_a_terminal_unless_no_color(history: History) -> None:
