@@ -217,6 +217,28 @@ def test_files_that_do_not_validate_are_refused_before_the_registry_is_touched(r
     assert not (repo.path / "mlflow.db").exists()
 
 
+def test_a_shallow_clone_is_refused_before_the_registry_is_touched(repo: Repo, tmp_path: Path) -> None:
+    """Depth 1 would make every version's stagectl.commit the clone's one commit: refused, with a hint."""
+    repo.write("models/fraud.yaml", model_file("fraud", [(1, "staging")]))
+    first = repo.commit("register fraud 1")
+    repo.write("models/fraud.yaml", model_file("fraud", [(1, "staging"), (2, "none")]))
+    repo.commit("register fraud 2")
+    clone = Repo(tmp_path / "shallow")
+    repo.git("clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone.path))
+    for command in ("plan", "apply", "diff"):
+        result = stagectl(clone, command)
+        assert result.code == 2, (command, result.out, result.err)
+        assert result.out == ""
+        assert len(result.err.splitlines()) == 1 and "shallow" in result.err and "fetch-depth: 0" in result.err
+    assert not (clone.path / "mlflow.db").exists()
+
+    clone.git("fetch", "-q", "--unshallow", "origin")
+    applied = stagectl(clone, "apply", "--format", "json")
+    assert applied.code == 0, applied.err
+    tags = state(sqlite_uri(clone.path / "mlflow.db"), "fraud")["versions"][1]["tags"]
+    assert tags["stagectl.commit"] == first
+
+
 def test_model_limits_the_models_and_an_unknown_one_is_a_usage_error(repo: Repo) -> None:
     two_models(repo)
     only = stagectl(repo, "plan", "--model", "churn", "--format", "json")

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 from stagectl import ghactions
 from stagectl.errors import FatalError
-from stagectl.gitio import INDEX, WORKTREE, GitRepo
-
-SHALLOW_HINT = "fetch more history (actions/checkout with fetch-depth: 0, or git fetch --unshallow)"
+from stagectl.gitio import INDEX, SHALLOW_HINT, WORKTREE, GitRepo
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from stagectl.collect import collect_commit
 from stagectl.contents import read_worktree
 from stagectl.errors import FatalError
-from stagectl.gitio import GitRepo
+from stagectl.gitio import SHALLOW_HINT, GitRepo
 from stagectl.history import last_stage_commits, stage_events
 from stagectl.judge import judge
 from stagectl.model import ModelFile, Rejected, Violation
@@ -33,6 +33,10 @@ def load(cwd: str | None = None, names: Sequence[str] = ()) -> Source:
         head = repo.head()
         if head is None:
             raise FatalError("this repository has no commits yet: commit the model files first")
+        if repo.is_shallow():
+            # Each version's `stagectl.commit` comes from its file's history: a truncated history
+            # would overwrite the registry's true commits with the clone's oldest one.
+            raise FatalError(f"this clone is shallow; stagectl.commit needs each model file's history: {SHALLOW_HINT}")
         collected = collect_commit(repo, head)
         found = judge(collected.files, collected.settings.policy, standalone=True) + collected.violations
         if found:
