@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from conftest import Repo, key_line, model_yaml
 
 FRAUD = "models/fraud.yaml"
@@ -66,6 +68,26 @@ def test_rollback_of_a_version_never_in_production_is_refused(repo: Repo) -> Non
     result = repo.stagectl("check")
     assert result.returncode == 1
     assert result.located() == [(FRAUD, key_line(0), 5, "illegal-transition")]
+
+
+def test_a_rollback_refused_in_a_shallow_clone_says_history_is_missing(repo: Repo, tmp_path: Path) -> None:
+    """Depth 1 cuts off the commit that had v1 in production: the refusal says to fetch more history."""
+    _through_production(repo)
+    clone = Repo(tmp_path / "shallow")
+    repo.git("clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone.path))
+    clone.write(FRAUD, model_yaml("fraud", (1, "production"), (2, "staging")))
+    result = clone.stagectl("check")
+    assert result.returncode == 1
+    assert result.located() == [(FRAUD, key_line(0), 5, "illegal-transition")]
+    assert "was never in production" in result.stdout and "this clone is shallow" in result.stdout
+    assert "fetch-depth: 0" in result.stdout
+    clone.git("fetch", "-q", "--unshallow", "origin")
+    assert (clone.stagectl("check").returncode, clone.stagectl("check").stdout) == (0, "")
+    # A full clone's refusal of a real non-rollback carries no such note.
+    repo.write(FRAUD, model_yaml("fraud", (1, "archived"), (2, "archived")))
+    repo.commit("archive v2")
+    repo.write(FRAUD, model_yaml("fraud", (1, "archived"), (2, "production")))
+    assert "shallow" not in repo.stagectl("check").stdout
 
 
 def test_rollback_history_on_a_merged_side_branch_counts(repo: Repo) -> None:

@@ -8,6 +8,7 @@ against 1 hour ago against a 24-hour soak), so no test depends on how fast it ru
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -126,6 +127,23 @@ def test_soak_counts_from_the_merge_that_brought_staging_to_the_base_branch(repo
     result = repo.stagectl("check")
     assert result.returncode == 1
     assert rules(result) == ["soak-time"]
+
+
+def test_soak_refused_in_a_shallow_clone_says_history_is_missing(repo: Repo, tmp_path: Path) -> None:
+    """Depth 1 makes the newest commit look like the one that staged v1: the refusal says to fetch more."""
+    repo.write("stagectl.yaml", SOAK)
+    repo.write(FRAUD, model((1, "staging", "")))
+    commit(repo, "register fraud 1 in staging", 48)
+    repo.write("README.md", "unrelated\n")
+    commit(repo, "docs", 1)
+    clone = Repo(tmp_path / "shallow")
+    repo.git("clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone.path))
+    clone.write(FRAUD, model((1, "production", "")))
+    refused = clone.stagectl("check")
+    assert rules(refused) == ["soak-time"]
+    assert "this clone is shallow" in refused.stdout and "fetch-depth: 0" in refused.stdout
+    clone.git("fetch", "-q", "--unshallow", "origin")
+    assert clone.stagectl("check").returncode == 0
 
 
 def test_soak_uses_the_commit_date_not_the_author_date(repo: Repo) -> None:

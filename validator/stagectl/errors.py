@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+SHALLOW_HINT = "fetch more history (actions/checkout with fetch-depth: 0, or git fetch --unshallow)"
+
 
 class FatalError(Exception):
     """stagectl cannot do what was asked (not a repository, unknown ref, invalid base policy)."""

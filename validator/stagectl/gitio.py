@@ -18,8 +18,6 @@ from typing import IO
 
 from stagectl.errors import FatalError
 
-SHALLOW_HINT = "fetch more history (actions/checkout with fetch-depth: 0, or git fetch --unshallow)"
-
 INDEX = "INDEX"
 WORKTREE = "WORKTREE"
 ZERO_SHAS = ("0" * 40, "0" * 64)

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stagectl import ghactions
-from stagectl.errors import FatalError
-from stagectl.gitio import INDEX, SHALLOW_HINT, WORKTREE, GitRepo
+from stagectl.errors import SHALLOW_HINT, FatalError
+from stagectl.gitio import INDEX, WORKTREE, GitRepo
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from stagectl.collect import collect_commit
 from stagectl.contents import read_worktree
-from stagectl.errors import FatalError
-from stagectl.gitio import SHALLOW_HINT, GitRepo
+from stagectl.errors import SHALLOW_HINT, FatalError
+from stagectl.gitio import GitRepo
 from stagectl.history import last_stage_commits, stage_events
 from stagectl.judge import judge
 from stagectl.model import ModelFile, Rejected, Violation

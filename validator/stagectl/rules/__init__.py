@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
 
+from stagectl.errors import SHALLOW_HINT
 from stagectl.model import ModelFile, Path, Violation
 from stagectl.policy import Policy
 
@@ -37,6 +38,9 @@ class History(Protocol):
     def staging_since(self, path: str, version: int) -> datetime | None:
         """When the base branch put `version` into the staging it is in (None: it is not in staging)."""
 
+    def is_shallow(self) -> bool:
+        """Whether older commits are missing from the clone, so "never" or "only since" may be wrong."""
+
 
 @dataclass(frozen=True)
 class NoHistory:
@@ -50,6 +54,9 @@ class NoHistory:
     def staging_since(self, path: str, version: int) -> datetime | None:
         return None
 
+    def is_shallow(self) -> bool:
+        return False
+
 
 Check = Callable[[Change, Policy, History], Iterable[Violation]]
 
@@ -59,6 +66,11 @@ class Rule:
     id: str
     check: Check
     standalone: bool  # also judged by `check --all`, where each file stands alone
+
+
+def shallow_note(history: History) -> str:
+    """What to add to a history-based refusal when the clone's history is cut short."""
+    return f" (this clone is shallow, so older history may be missing: {SHALLOW_HINT})" if history.is_shallow() else ""
 
 
 def violation(file: ModelFile, path: Path, rule: str, message: str, version: int | None = None) -> Violation:

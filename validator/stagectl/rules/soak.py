@@ -7,7 +7,7 @@ from datetime import timedelta, timezone
 
 from stagectl.model import Violation
 from stagectl.policy import Policy
-from stagectl.rules import Change, History, Rule, violation
+from stagectl.rules import Change, History, Rule, shallow_note, violation
 
 
 def check(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
@@ -34,7 +34,7 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Violatio
                 f"version {number} has been in staging for {waited:.1f} of the {hours:g} hours the policy "
                 f"wants before production: promote it after {ready}"
             )
-        yield violation(head, version.path + ("stage",), "soak-time", message, number)
+        yield violation(head, version.path + ("stage",), "soak-time", message + shallow_note(history), number)
 
 
 RULE = Rule("soak-time", check, standalone=False)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from stagectl.model import NEW, STAGES, Version, Violation
 from stagectl.policy import Policy
-from stagectl.rules import Change, History, Rule, violation
+from stagectl.rules import Change, History, Rule, shallow_note, violation
 
 
 def check(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
@@ -37,7 +37,7 @@ def refusal(from_stage: str, version: Version, policy: Policy, history: History,
             return None
         return (
             f"version {version.number} was never in production on the base branch, so it cannot be rolled back: "
-            f"{_via(from_stage, to_stage, policy)}"
+            f"{_via(from_stage, to_stage, policy)}{shallow_note(history)}"
         )
     if from_stage == NEW:
         starts = " or ".join(s for s in STAGES if policy.allows(NEW, s)) or "a stage the policy allows"
