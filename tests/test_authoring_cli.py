@@ -425,6 +425,19 @@ def test_rollback_with_no_earlier_production_version_is_refused(repo: Repo) -> N
     assert "nothing to roll back to" in result.stderr
 
 
+def test_rollback_in_a_shallow_clone_says_history_may_be_missing(repo: Repo, tmp_path: Path) -> None:
+    committed(repo, model_yaml("fraud", (1, "production"), (2, "staging")), "v1 live")
+    committed(repo, model_yaml("fraud", (1, "archived"), (2, "production")), "v2 live")
+    clone = Repo(tmp_path / "shallow")
+    repo.git("clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone.path))
+    result = clone.stagectl("rollback", "fraud")
+    assert_refused(clone, result, model_yaml("fraud", (1, "archived"), (2, "production")).encode())
+    assert "nothing to roll back to" in result.stderr and "this clone is shallow" in result.stderr
+    clone.git("fetch", "-q", "--unshallow", "origin")
+    assert clone.stagectl("rollback", "fraud").returncode == 0
+    assert (clone.path / FRAUD).read_text() == model_yaml("fraud", (1, "production"), (2, "archived"))
+
+
 def test_rollback_with_nothing_in_production_is_refused(repo: Repo) -> None:
     committed(repo, model_yaml("fraud", (1, "production")), "v1 live")
     committed(repo, model_yaml("fraud", (1, "archived"), (2, "staging")), "v1 retired")

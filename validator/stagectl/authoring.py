@@ -24,6 +24,10 @@ class Refusal(Exception):
     """The edit cannot be made (exit 1, the file left alone); the message says why."""
 
 
+class NoEarlierProduction(Refusal):
+    """A rollback found no earlier production version in the history it was given."""
+
+
 class NothingToDo(Exception):
     """The file already says what was asked (exit 0)."""
 
@@ -108,7 +112,7 @@ def rollback(model: ModelFile, events: Sequence[StageEvent]) -> Edit:
     )
     target = model.by_number().get(previous) if previous is not None else None
     if target is None:
-        raise Refusal(
+        raise NoEarlierProduction(
             f"no version of {model.name} was in production before version {current.number}: nothing to roll back to"
         )
     return Edit(stages=(_move(current, "archived"), _move(target, "production")))

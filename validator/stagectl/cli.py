@@ -124,7 +124,6 @@ def _add_authoring(commands: Any) -> None:
 def _edit(args: argparse.Namespace) -> int:
     from stagectl import authoring
     from stagectl.commands import edit
-    from stagectl.history import stage_events
 
     def plan(model: ModelFile, workspace: Workspace) -> Edit:
         if args.command == "promote":
@@ -133,10 +132,7 @@ def _edit(args: argparse.Namespace) -> int:
             return authoring.archive(model, args.version)
         if args.command == "register":
             return authoring.register(model, args.source, args.run_id, args.stage, args.metric)
-        events = (
-            stage_events(workspace.repo, workspace.head, [workspace.path])[workspace.path] if workspace.head else []
-        )
-        return authoring.rollback(model, events)
+        return edit.plan_rollback(model, workspace)
 
     return edit.run(args.model, plan, args.dry_run, sys.stdout, sys.stderr)
 

@@ -13,19 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from stagectl import edit
+from stagectl import authoring, edit
 from stagectl.authoring import Edit, NothingToDo, Refusal
 from stagectl.collect import base_settings
 from stagectl.contents import read, read_worktree
 from stagectl.errors import FatalError
 from stagectl.gitio import GitRepo
-from stagectl.history import GitHistory
+from stagectl.history import GitHistory, stage_events
 from stagectl.judge import FileChange, judge
 from stagectl.model import ModelFile, Rejected, Violation
 from stagectl.parse import MODEL_SUFFIXES, NAME_PATTERN, parse_model
 from stagectl.policy import Settings
 from stagectl.report import CheckResult, Output
 from stagectl.report.text import report as print_violations
+from stagectl.rules import shallow_note
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,17 @@ def run(name: str, planner: Planner, dry_run: bool, out: TextIO, err: TextIO, cw
     for line in change.describe():
         out.write(f"{path}: {line}\n")
     return 0
+
+
+def plan_rollback(model: ModelFile, workspace: Workspace) -> Edit:
+    """The rollback, from HEAD's history of the file; in a shallow clone, "none earlier" says history may be missing."""
+    repo, head, path = workspace.repo, workspace.head, workspace.path
+    events = stage_events(repo, head, [path])[path] if head else []
+    try:
+        return authoring.rollback(model, events)
+    except authoring.NoEarlierProduction as refusal:
+        note = shallow_note(GitHistory(repo, head)) if head else ""
+        raise Refusal(f"{refusal}{note}") from None
 
 
 def apply(before: bytes, current: ModelFile, change: Edit) -> bytes:
