@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import Repo, key_line, model_yaml, run_on_terminal
+from conftest import Repo, clean_env, key_line, model_yaml, run_on_terminal
 from stagectl.ghactions import escape_data, escape_property
 
 FRAUD = "models/fraud.yaml"
@@ -190,3 +193,48 @@ def test_github_summary_cells_cannot_break_the_table(repo: Repo, tmp_path: Path)
     rows = [line for line in summary.read_text(encoding="utf-8").splitlines() if line.startswith("|")]
     assert len(rows) == 3
     assert rows[2].count(" | ") == 3
+
+
+# -- streams a user's shell may hand over ---------------------------------------------------------
+
+
+def test_a_terminal_without_unicode_gets_look_alikes_and_the_edit_is_reported_not_crashed(repo: Repo) -> None:
+    """cp1252 / ASCII consoles: the arrow in a message must not fail a command after it edited the file."""
+    repo.write(FRAUD, model_yaml("fraud", (1, "staging")))
+    repo.commit("base")
+    for encoding in ("cp1252", "ascii"):
+        env = {"PYTHONIOENCODING": encoding}
+        promoted = repo.stagectl("promote", "fraud", "1", env=env)
+        assert (promoted.returncode, promoted.stdout) == (0, f"{FRAUD}: version 1: staging -> production\n")
+        assert (repo.path / FRAUD).read_text() == model_yaml("fraud", (1, "production"))
+        repo.git("checkout", "--", FRAUD)
+    repo.write(FRAUD, model_yaml("fraud", (1, "production")))
+    repo.commit("promote")
+    history = repo.stagectl("history", "fraud", env={"PYTHONIOENCODING": "cp1252"})
+    assert history.returncode == 0 and "staging -> production" in history.stdout
+    repo.write("models/modèle.yaml", model_yaml("modele", (1, "none")))
+    named = repo.stagectl("check", "--all", env={"PYTHONIOENCODING": "ascii"})
+    assert named.returncode == 1 and named.stdout.startswith("models/mod\\xe8le.yaml:1:1: model-name: ")
+
+
+def test_a_closed_or_full_stdout_is_one_line_and_exit_2(repo: Repo) -> None:
+    repo.write(FRAUD, model_yaml("fraud", (1, "staging")))
+    repo.commit("base")
+    command = [sys.executable, "-m", "stagectl", "status"]
+    closed = subprocess.run(
+        command,
+        cwd=repo.path,
+        env=clean_env(),
+        stdout=None,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        close_fds=True,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert (closed.returncode, closed.stderr) == (2, "stagectl: error: standard output is closed\n")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            command, cwd=repo.path, env=clean_env(), stdout=full, stderr=subprocess.PIPE, text=True, check=False
+        )
+    assert (done.returncode, done.stderr) == (2, "stagectl: error: cannot write: No space left on device\n")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from stagectl import __version__
+from stagectl import __version__, display
 
 if TYPE_CHECKING:
     from stagectl.authoring import Edit
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from stagectl.model import ModelFile
 
 USAGE_EXIT = 2
+_CANNOT_WRITE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -192,6 +194,12 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if sys.stdout is None or sys.stderr is None:
+        # `stagectl status >&-`: there is nowhere to put the answer (nor, maybe, the reason).
+        if sys.stderr is not None:
+            sys.stderr.write("stagectl: error: standard output is closed\n")
+        return USAGE_EXIT
+    display.tolerate_any_encoding(sys.stdout, sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
@@ -199,7 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE_EXIT
     debug = args.debug or bool(os.environ.get("STAGECTL_DEBUG"))
     try:
-        return int(args.handler(args))
+        status = int(args.handler(args))
+        sys.stdout.flush()  # a full disk or a dead pipe shows here, not as a warning at exit
+        return status
     except KeyboardInterrupt:
         sys.stderr.write("stagectl: interrupted\n")
         return 130
@@ -208,14 +218,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as error:
-        from stagectl.errors import FatalError
-
         if debug:
             raise
-        if isinstance(error, FatalError):
-            sys.stderr.write(f"stagectl: error: {error}\n")
-            return error.exit_code
-        sys.stderr.write(
-            f"stagectl: internal error: {type(error).__name__}: {error} (rerun with --debug for the details)\n"
-        )
+        return _report(error)
+
+
+def _report(error: Exception) -> int:
+    """One line on stderr for what went wrong, and the exit status."""
+    from stagectl.errors import FatalError
+
+    if isinstance(error, FatalError):
+        sys.stderr.write(f"stagectl: error: {error}\n")
+        return error.exit_code
+    if isinstance(error, OSError) and error.errno in _CANNOT_WRITE:
+        sys.stderr.write(f"stagectl: error: cannot write: {error.strerror}\n")
+        try:
+            sys.stdout.flush()
+        except OSError:  # what stdout still holds cannot be written either: no second error at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return USAGE_EXIT
+    name = type(error).__name__
+    sys.stderr.write(f"stagectl: internal error: {name}: {error} (rerun with --debug for the details)\n")
+    return USAGE_EXIT
