@@ -581,6 +581,33 @@ def test_new_refuses_an_existing_model(repo: Repo, suffix: str) -> None:
     assert sorted(p.name for p in (repo.path / "models").iterdir()) == [f"fraud{suffix}"]
 
 
+def test_new_refuses_a_model_deleted_only_in_the_working_tree(repo: Repo) -> None:
+    """An empty file in its place would drop the committed versions: point at `git checkout` instead."""
+    committed(repo, model_yaml("fraud", (1, "production")))
+    (repo.path / FRAUD).unlink()
+    result = repo.stagectl("new", "fraud")
+    assert result.returncode == 1
+    assert f"git checkout HEAD -- {FRAUD}" in result.stderr
+    assert not (repo.path / FRAUD).exists()
+
+
+@pytest.mark.parametrize("kind", ["symlink", "file"])
+def test_edits_refuse_a_models_folder_that_is_not_a_real_folder(repo: Repo, kind: str) -> None:
+    """Nothing is written through a linked models folder, nor beside a file called `models`."""
+    committed(repo, model_yaml("fraud", (1, "none")))
+    (repo.path / "models").rename(repo.path / "elsewhere")
+    if kind == "symlink":
+        (repo.path / "models").symlink_to("elsewhere")
+    else:
+        (repo.path / "models").write_text("not a folder\n")
+    for args in (("new", "churn"), ("promote", "fraud", "1")):
+        result = repo.stagectl(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert len(result.stderr.splitlines()) == 1 and "models is " in result.stderr
+    assert sorted(p.name for p in (repo.path / "elsewhere").iterdir()) == ["fraud.yaml"]
+    assert (repo.path / "elsewhere/fraud.yaml").read_text() == model_yaml("fraud", (1, "none"))
+
+
 @pytest.mark.parametrize("name", ["../x", "a..b", ".hidden"])
 def test_new_refuses_an_invalid_name(repo: Repo, tmp_path: Path, name: str) -> None:
     """Exit 2, and nothing written anywhere (a name like `../x` must not escape the models folder)."""

@@ -136,6 +136,21 @@ def test_all_validates_every_file_standalone(repo: Repo) -> None:
     assert repo.stagectl("check", "--all").returncode == 0  # the working tree, uncommitted
 
 
+def test_a_linked_models_folder_is_file_type_in_every_mode(repo: Repo) -> None:
+    """A link where the models folder belongs hides what is checked: refused in each mode alike."""
+    repo.write(FRAUD, model_yaml("fraud", (1, "none")))
+    repo.commit("base")
+    (repo.path / "models").rename(repo.path / "elsewhere")
+    (repo.path / "models").symlink_to("elsewhere")
+    linked = ("models", 1, 1, "file-type")
+    for args in (("check",), ("check", "--all")):
+        result = repo.stagectl(*args)
+        assert result.returncode == 1
+        assert linked in result.located(), (args, result.stdout)
+    repo.git("add", "-A")
+    assert linked in repo.stagectl("check", "--staged").located()
+
+
 def test_repository_with_no_commits_yet(repo: Repo) -> None:
     """The first commit: --staged and the plain check judge against nothing; --base cannot run."""
     repo.write(FRAUD, model_yaml("fraud", (1, "none")))

@@ -79,7 +79,7 @@ def collect_worktree(repo: GitRepo) -> Collected:
             violations.extend(parsed.violations)  # the files are judged under the defaults meanwhile
         else:
             settings = parsed
-    entries = {path: Entry(_worktree_mode(repo.root, path), None) for path in _walk(repo.root, settings.models_dir)}
+    entries = {path: Entry(repo.worktree_mode(path), None) for path in _walk(repo.root, settings.models_dir)}
     collected = _collect_files(repo, settings, entries, lazy=True)
     collected.violations.extend(violations)
     return collected
@@ -119,10 +119,6 @@ def _collect_files(repo: GitRepo, settings: Settings, entries: dict[str, Entry],
     return Collected(settings, files() if lazy else list(files()), violations, len(models))
 
 
-def _worktree_mode(root: str, path: str) -> str:
-    return SYMLINK_MODE if os.path.islink(os.path.join(root, path)) else "100644"
-
-
 def classify(path: str, models_dir: str) -> str:
     """'model' for models/<name>.yaml, 'nested' for a YAML file deeper down, 'other' otherwise."""
     rest = path[len(models_dir) + 1 :]
@@ -136,6 +132,8 @@ def _stray(path: str, mode: str, kind: str, models_dir: str) -> Violation | None
     """A file in the models folder that is not a model file but looks like it should be checked."""
     if mode in (SYMLINK_MODE, SUBMODULE_MODE):
         what = "a symbolic link" if mode == SYMLINK_MODE else "a git submodule"
+        if path == models_dir:
+            return Violation(path, 1, 1, "file-type", f"{path} is {what}: the models folder must be a real folder")
         return Violation(path, 1, 1, "file-type", f"{path} is {what}: the models folder holds regular files only")
     if kind == "nested":
         return Violation(
@@ -181,7 +179,9 @@ def _siblings(path: str) -> list[str]:
 def _walk(root: str, models_dir: str) -> list[str]:
     """Repo-relative paths of every file under the models folder, links not followed."""
     top = os.path.join(root, models_dir)
-    if not os.path.isdir(top) or os.path.islink(top):
+    if os.path.islink(top):
+        return [models_dir]  # judged as what it is: a link where a folder belongs
+    if not os.path.isdir(top):
         return []
     found: list[str] = []
     for folder, dirs, files in os.walk(top):

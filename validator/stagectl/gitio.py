@@ -129,8 +129,12 @@ class GitRepo:
             out = self.run("diff-tree", "-r", "-z", "--no-renames", "--ignore-submodules=none", tree, head, *spec)
         changes = parse_raw(out, worktree=head == WORKTREE)
         if head == WORKTREE:
-            changes += [PathChange(path, None, Entry("100644", None)) for path in self.untracked(paths)]
+            changes += [PathChange(path, None, Entry(self.worktree_mode(path), None)) for path in self.untracked(paths)]
         return changes
+
+    def worktree_mode(self, path: str) -> str:
+        """The mode git would record for a working-tree path: a link stays a link (a models folder too)."""
+        return SYMLINK_MODE if os.path.islink(os.path.join(self.root, path)) else "100644"
 
     def untracked(self, paths: Sequence[str]) -> list[str]:
         out = self.run("ls-files", "-z", "--others", "--exclude-standard", "--", *literal(paths))
@@ -141,7 +145,7 @@ class GitRepo:
         if not paths:
             return {}
         if head == WORKTREE:
-            return {p: Entry("100644", None) for p in paths if os.path.lexists(os.path.join(self.root, p))}
+            return {p: Entry(self.worktree_mode(p), None) for p in paths if os.path.lexists(os.path.join(self.root, p))}
         if head == INDEX:
             out = self.run("ls-files", "-z", "--stage", "--", *literal(paths))
             found = {}

@@ -48,6 +48,12 @@ def check_name(name: str) -> None:
 
 
 def find_model(root: str, models_dir: str, name: str) -> str | None:
+    """The model's file in the working tree, if any; the models folder must be a real folder (or absent)."""
+    folder = os.path.join(root, models_dir)
+    if os.path.islink(folder):
+        raise FatalError(f"{models_dir} is a symbolic link: the models folder must be a real folder")
+    if os.path.lexists(folder) and not os.path.isdir(folder):
+        raise FatalError(f"{models_dir} is not a folder: model files live in {models_dir}/")
     for suffix in MODEL_SUFFIXES:
         path = f"{models_dir}/{name}{suffix}"
         if os.path.lexists(os.path.join(root, path)):

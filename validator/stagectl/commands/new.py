@@ -9,15 +9,26 @@ from stagectl import authoring
 from stagectl.collect import base_settings
 from stagectl.commands.edit import check_name, find_model, write_atomically
 from stagectl.gitio import GitRepo
+from stagectl.parse import MODEL_SUFFIXES
 
 
 def run(name: str, out: TextIO, err: TextIO, cwd: str | None = None) -> int:
     check_name(name)
     with GitRepo.discover(cwd) as repo:
-        settings = base_settings(repo, repo.head())
-    existing = find_model(repo.root, settings.models_dir, name)
-    if existing is not None:
-        err.write(f"stagectl: {existing} already exists\n")
+        head = repo.head()
+        settings = base_settings(repo, head)
+        existing = find_model(repo.root, settings.models_dir, name)
+        if existing is not None:
+            err.write(f"stagectl: {existing} already exists\n")
+            return 1
+        candidates = [f"{settings.models_dir}/{name}{suffix}" for suffix in MODEL_SUFFIXES]
+        committed = sorted(repo.entries(head, candidates)) if head else []
+    if committed:
+        # An empty file in its place would drop every committed version (version-removed).
+        err.write(
+            f"stagectl: {committed[0]} is deleted in the working tree but not at HEAD: "
+            f"restore it with 'git checkout HEAD -- {committed[0]}'\n"
+        )
         return 1
     folder = os.path.join(repo.root, settings.models_dir)
     os.makedirs(folder, exist_ok=True)
