@@ -189,8 +189,13 @@ def test_history_of_a_yml_model_with_flow_entries(history: History) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [("history", "ghost"), ("history", "fraud", "--at", "no-such-ref"), ("history", "../fraud")],
-    ids=["uncommitted-model", "bad-ref", "bad-name"],
+    [
+        ("history", "ghost"),
+        ("history", "fraud", "--at", "no-such-ref"),
+        ("history", "../fraud"),
+        ("history", "fraud", "--version", "99"),
+    ],
+    ids=["uncommitted-model", "bad-ref", "bad-name", "unknown-version"],
 )
 def test_history_usage_errors(history: History, args: tuple[str, ...]) -> None:
     result = history.repo.stagectl(*args)
@@ -295,4 +300,22 @@ def test_status_colours_a_terminal_unless_no_color(history: History) -> None:
     assert "production" in coloured
     plain = run_on_tty(history.repo.path, "status", env={"NO_COLOR": "1"})
     assert "\x1b" not in plain
-    assert "fraud" in plain
+    assert plain.startswith("MODEL ") and "\t" not in plain  # still the table, only without colour
+
+
+def test_a_model_with_no_versions_yet_is_listed_and_has_an_empty_history(repo: Repo) -> None:
+    repo.write("models/fraud.yaml", fraud((1, "production")))
+    repo.write("models/empty.yaml", "name: empty\nversions: []\n")
+    repo.commit("two models")
+    status = repo.stagectl("status", "--format", "json")
+    assert status.returncode == 0
+    assert status.json()["models"] == [
+        {"name": "empty", "versions": []},
+        {"name": "fraud", "versions": [{"version": 1, "stage": "production"}]},
+    ]
+    table = run_on_tty(repo.path, "status", "empty", env={"NO_COLOR": "1"})
+    assert table.splitlines() == ["MODEL  VERSION  STAGE", "empty        -  no versions yet"]
+    by_stage = repo.stagectl("status", "--stage", "production", "--format", "json").json()["models"]
+    assert [m["name"] for m in by_stage] == ["fraud"]
+    history = repo.stagectl("history", "empty", "--format", "json")
+    assert (history.returncode, history.json()) == (0, {"model": "empty", "events": []})

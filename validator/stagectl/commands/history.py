@@ -28,9 +28,13 @@ def run(name: str, version: int | None, at: str | None, fmt: str, out: TextIO) -
         models_dir = base_settings(repo, rev).models_dir
         paths = [f"{models_dir}/{name}{suffix}" for suffix in MODEL_SUFFIXES]
         found = stage_events(repo, rev, paths)
-    events = next((found[p] for p in paths if found[p]), [])
-    if not events and not any(found.values()):
-        raise FatalError(f"no history for model {name!r} in {models_dir}/ at {rev[:12]}")
+        events = next((found[p] for p in paths if found[p]), [])
+        if not events and not repo.entries(rev, paths):  # a model file with no versions yet has no events
+            raise FatalError(f"no history for model {name!r} in {models_dir}/ at {rev[:12]}")
+    known = sorted({e.version for e in events})
+    if version is not None and version not in known:
+        listed = ", ".join(map(str, known)) or "none yet"
+        raise FatalError(f"{name} has no version {version} at {rev[:12]} (versions: {listed})")
     if until is not None:
         events = [e for e in events if parse_date(e.commit.committed) <= until]
     live = in_production(events)

@@ -44,8 +44,8 @@ def run(
             ],
         }
         out.write(json.dumps(document, indent=2) + "\n")
-    elif use_colour(Output(out, err, env)):
-        _print_terminal(rows, out)
+    elif out.isatty():  # a table for people; NO_COLOR takes the colour away, not the table
+        _print_terminal(rows, out, use_colour(Output(out, err, env)))
     else:
         for model, versions in rows:
             for version, version_stage in versions:
@@ -54,7 +54,10 @@ def run(
 
 
 def table(models: list[ModelFile], stage: str | None) -> list[tuple[str, list[tuple[int, str]]]]:
-    """(model, [(version, stage)…]) sorted by name; versions production first, newest first within a stage."""
+    """(model, [(version, stage)…]) sorted by name; versions production first, newest first within a stage.
+
+    With a stage filter, only models with a version in that stage.
+    """
     rows = []
     for model in sorted(models, key=lambda m: m.name):
         versions = sorted(
@@ -62,18 +65,23 @@ def table(models: list[ModelFile], stage: str | None) -> list[tuple[str, list[tu
         )
         if stage is not None:
             versions = [vs for vs in versions if vs[1] == stage]
-        if versions:
+        if versions or stage is None:  # a model with no versions yet is still a model
             rows.append((model.name, versions))
     return rows
 
 
-def _print_terminal(rows: list[tuple[str, list[tuple[int, str]]]], out: TextIO) -> None:
+def _print_terminal(rows: list[tuple[str, list[tuple[int, str]]]], out: TextIO, colour: bool) -> None:
+    def paint(code: str, text: str) -> str:
+        return f"{code}{text}{RESET}" if colour and code else text
+
     width = max([len("MODEL"), *(len(model) for model, _ in rows)])
-    out.write(f"{BOLD}{'MODEL':<{width}}  VERSION  STAGE{RESET}\n")
+    out.write(paint(BOLD, f"{'MODEL':<{width}}  VERSION  STAGE") + "\n")
     for model, versions in rows:
+        if not versions:
+            out.write(f"{model:<{width}}  {'-':>7}  {paint(DIM, 'no versions yet')}\n")
         for n, (version, stage) in enumerate(versions):
             shown = model if n == 0 else ""
-            out.write(f"{shown:<{width}}  {version:>7}  {STAGE_COLOUR[stage]}{stage}{RESET}\n")
+            out.write(f"{shown:<{width}}  {version:>7}  {paint(STAGE_COLOUR[stage], stage)}\n")
 
 
 assert set(STAGE_ORDER) == set(STAGES)
