@@ -151,6 +151,29 @@ def test_a_linked_models_folder_is_file_type_in_every_mode(repo: Repo) -> None:
     assert linked in repo.stagectl("check", "--staged").located()
 
 
+def test_a_merge_conflict_is_named_as_one(repo: Repo) -> None:
+    """Mid-merge: --staged cannot judge an unmerged file (exit 2); the markers are named, at their line."""
+    repo.write(FRAUD, model_yaml("fraud", (1, "production"), (2, "none")))
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "side")
+    repo.write(FRAUD, model_yaml("fraud", (1, "production"), (2, "staging")))
+    repo.commit("stage v2")
+    repo.git("checkout", "-q", "-")
+    repo.write(FRAUD, model_yaml("fraud", (1, "production"), (2, "archived")))
+    repo.commit("archive v2")
+    assert repo.try_git("merge", "-q", "side").returncode != 0
+    staged = repo.stagectl("check", "--staged")
+    assert staged.returncode == 2 and staged.stdout == ""
+    assert staged.stderr == (
+        f"stagectl: error: {FRAUD} has an unresolved merge conflict: resolve it and 'git add' it, then check again\n"
+    )
+    marker = (repo.path / FRAUD).read_text().splitlines().index("<<<<<<< HEAD") + 1
+    for args in (("check",), ("check", "--all")):
+        result = repo.stagectl(*args)
+        assert result.located() == [(FRAUD, marker, 1, "yaml-syntax")], args
+        assert "unresolved merge conflict" in result.stdout
+
+
 def test_repository_with_no_commits_yet(repo: Repo) -> None:
     """The first commit: --staged and the plain check judge against nothing; --base cannot run."""
     repo.write(FRAUD, model_yaml("fraud", (1, "none")))

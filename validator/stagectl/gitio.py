@@ -299,6 +299,7 @@ def parse_raw(out: bytes, worktree: bool) -> list[PathChange]:
     """Parse `git diff --raw -z`: `:mode mode sha sha status\\0path\\0` records."""
     tokens = out.split(b"\0")
     changes: list[PathChange] = []
+    unmerged: list[str] = []
     i = 0
     while i < len(tokens):
         token = tokens[i].lstrip(b"\n")
@@ -315,9 +316,16 @@ def parse_raw(out: bytes, worktree: bool) -> list[PathChange]:
             head = Entry(new_mode, None)
         else:
             head = Entry(new_mode, new_sha)
+        if status.startswith("U"):
+            unmerged.append(path)
+            continue
         if status.startswith("D"):
             head = None
         changes.append(PathChange(path, base, head))
+    if unmerged:  # neither side is the change yet: judging either would blame the wrong thing
+        raise FatalError(
+            f"{unmerged[0]} has an unresolved merge conflict: resolve it and 'git add' it, then check again"
+        )
     return changes
 
 

@@ -12,6 +12,7 @@ the line that causes it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +81,11 @@ def load(content: bytes, spans: bool = False) -> Loaded:
     except _Stop as stop:
         return Loaded(None, (stop.problem,))
     except yaml.MarkedYAMLError as error:
+        marker = _CONFLICT_MARKER.search(content)
+        if marker:  # the likeliest cause by far: say so, at the marker
+            line = content.count(b"\n", 0, marker.start()) + 1
+            message = "unresolved merge conflict (a <<<<<<< / ======= / >>>>>>> marker): resolve it, then check again"
+            return _fail("yaml-syntax", message, Position(line, 1))
         mark = error.problem_mark or error.context_mark
         reason = error.problem or error.context or "invalid YAML"
         return _fail("yaml-syntax", f"invalid YAML: {reason}", _position(mark))
@@ -89,6 +95,9 @@ def load(content: bytes, spans: bool = False) -> Loaded:
         return _fail("yaml-syntax", f"invalid YAML: {type(error).__name__}: {short(str(error), 120)}", START)
     finally:
         loader.dispose()
+
+
+_CONFLICT_MARKER = re.compile(rb"^(?:<{7}|={7}|>{7})(?: |\r?$)", re.MULTILINE)
 
 
 def _fail(rule: str, message: str, position: Position) -> Loaded:
