@@ -267,11 +267,19 @@ def test_models_dir_setting_moves_the_models_folder(repo: Repo) -> None:
 def test_unknown_ref_is_exit_2_with_one_line(repo: Repo) -> None:
     repo.write(FRAUD, model_yaml("fraud", (1, "none")))
     repo.commit("base")
-    for args in (["--base", "no-such-branch"], ["--head", "no-such-ref"], ["--base", "--staged"]):
+    for args in (
+        ["--base", "no-such-branch"],
+        ["--head", "no-such-ref"],
+        ["--base", "--staged"],
+        ["--base", "HEAD..HEAD"],
+        ["--base", ""],
+    ):
         result = repo.stagectl("check", *args)
         assert result.returncode == 2, args
         assert result.stdout == ""
         assert len(result.stderr.splitlines()) == 1, result.stderr
+        if args[1] != "--staged":  # that one is argparse's: --base takes a value
+            assert "is not a commit in this repository" in result.stderr, result.stderr
 
 
 def test_unrelated_histories_are_exit_2(repo: Repo) -> None:

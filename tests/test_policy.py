@@ -81,8 +81,15 @@ def test_a_rollback_refused_in_a_shallow_clone_says_history_is_missing(repo: Rep
     assert result.located() == [(FRAUD, key_line(0), 5, "illegal-transition")]
     assert "was never in production" in result.stdout and "this clone is shallow" in result.stdout
     assert "fetch-depth: 0" in result.stdout
+    # A base older than the clone's history: not a commit here, and the hint says how to get it.
+    older = clone.stagectl("check", "--base", "HEAD~1")
+    assert older.returncode == 2 and "fetch-depth: 0" in older.stderr
+    # history shows what it can, and warns that older history is missing.
+    history = clone.stagectl("history", "fraud")
+    assert history.returncode == 0 and "this clone is shallow" in history.stderr
     clone.git("fetch", "-q", "--unshallow", "origin")
     assert (clone.stagectl("check").returncode, clone.stagectl("check").stdout) == (0, "")
+    assert "shallow" not in clone.stagectl("history", "fraud").stderr
     # A full clone's refusal of a real non-rollback carries no such note.
     repo.write(FRAUD, model_yaml("fraud", (1, "archived"), (2, "archived")))
     repo.commit("archive v2")

@@ -278,8 +278,8 @@ def test_status_at_a_revision_where_a_file_is_unreadable(history: History) -> No
 
 @pytest.mark.parametrize(
     "args",
-    [("status", "ghost"), ("status", "--ref", "no-such-ref"), ("status", "--stage", "live")],
-    ids=["uncommitted-model", "bad-ref", "bad-stage"],
+    [("status", "ghost"), ("status", "--ref", "no-such-ref"), ("status", "--stage", "live"), ("status", "--ref", "")],
+    ids=["uncommitted-model", "bad-ref", "bad-stage", "empty-ref"],
 )
 def test_status_usage_errors(history: History, args: tuple[str, ...]) -> None:
     result = history.repo.stagectl(*args)

@@ -154,7 +154,7 @@ def _status(args: argparse.Namespace) -> int:
 def _history(args: argparse.Namespace) -> int:
     from stagectl.commands import history
 
-    return history.run(args.model, args.model_version, args.at, args.format, sys.stdout)
+    return history.run(args.model, args.model_version, args.at, args.format, sys.stdout, sys.stderr)
 
 
 def _add_registry(commands: Any) -> None:

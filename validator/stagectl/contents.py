@@ -7,6 +7,7 @@ import stat
 
 from stagectl.gitio import SUBMODULE_MODE, SYMLINK_MODE, Entry, GitRepo
 from stagectl.model import Content, Unreadable
+from stagectl.policy import POLICY_FILE
 from stagectl.yamlsafe import MAX_BYTES, too_large
 
 
@@ -47,7 +48,8 @@ def read_worktree(full_path: str, path: str) -> Content:
 
 
 def _not_regular(path: str, what: str) -> Unreadable:
-    return Unreadable("file-type", f"{path} is {what}: model files must be regular files in the repository")
+    kind = "the policy file" if path == POLICY_FILE else "model files"
+    return Unreadable("file-type", f"{path} is {what}: {kind} must be regular files in the repository")
 
 
 def _too_large(size: int) -> Unreadable:

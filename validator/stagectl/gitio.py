@@ -9,6 +9,7 @@ chosen for this, took 65-110 ms per run, a quarter of a pull-request check.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -21,6 +22,7 @@ from stagectl.errors import FatalError
 INDEX = "INDEX"
 WORKTREE = "WORKTREE"
 ZERO_SHAS = ("0" * 40, "0" * 64)
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _INLINE_REQUESTS = 64  # up to 64 x 65 bytes of requests are written at once, well inside a pipe
 SYMLINK_MODE = "120000"
 SUBMODULE_MODE = "160000"
@@ -49,17 +51,19 @@ def literal(paths: Iterable[str]) -> list[str]:
 class GitRepo:
     """A work tree and its repository. Close it to stop the `cat-file` process."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, shallow: bool | None = None) -> None:
         self.root = root
         self._cat_file = CatFile(root)
         self._empty_tree: str | None = None
+        self._shallow = shallow
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> GitRepo:
-        status, out, err = _git(cwd or os.getcwd(), ["rev-parse", "--show-toplevel"])
+        status, out, err = _git(cwd or os.getcwd(), ["rev-parse", "--show-toplevel", "--is-shallow-repository"])
         if status != 0:
             raise FatalError(f"{_first_line(err)}: run stagectl inside your models repository")
-        return cls(out.decode("utf-8", "surrogateescape").strip())
+        root, _, shallow = out.decode("utf-8", "surrogateescape").rstrip("\n").rpartition("\n")
+        return cls(root, shallow == "true")  # asked here, in the process every command starts anyway
 
     def close(self) -> None:
         self._cat_file.close()
@@ -87,7 +91,7 @@ class GitRepo:
             return None
         out = self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", allowed=(0, 1, 128))
         text = out.decode("utf-8", "replace").strip()
-        return text or None
+        return text if _OBJECT_ID.fullmatch(text) else None  # a range (`A..B`) prints more than one
 
     def head(self) -> str | None:
         """HEAD's commit, or None in a repository with no commits yet."""
@@ -101,7 +105,9 @@ class GitRepo:
         return self.commit(f"{sha}^1")
 
     def is_shallow(self) -> bool:
-        return self.run("rev-parse", "--is-shallow-repository").strip() == b"true"
+        if self._shallow is None:
+            self._shallow = self.run("rev-parse", "--is-shallow-repository").strip() == b"true"
+        return self._shallow
 
     def empty_tree(self) -> str:
         """The empty tree's id (differs between sha1 and sha256 repositories)."""

@@ -120,7 +120,6 @@ class GitHistory:
         self._pending: dict[str, Iterator[bytes]] = {}
         self._trackers: dict[str, StageTracker] = {}
         self._events: dict[str, list[StageEvent]] = {}
-        self._shallow: bool | None = None
 
     def was_in_production(self, path: str, version: int) -> bool:
         """Whether `version` was in production in `path` at any commit of the base's history.
@@ -159,10 +158,7 @@ class GitHistory:
         return self._events[path]
 
     def is_shallow(self) -> bool:
-        """Asked only when a history-based rule refuses, so a clean check spends no git process on it."""
-        if self._shallow is None:
-            self._shallow = self._repo.is_shallow()
-        return self._shallow
+        return self._repo.is_shallow()
 
     def staging_since(self, path: str, version: int) -> datetime | None:
         """When the base branch put `version` into the staging it is in now (None: it is not there)."""

@@ -65,5 +65,6 @@ def _commit(repo: GitRepo, ref: str, flag: str) -> str:
     if sha is None:
         if ref == "HEAD":
             raise FatalError("this repository has no commits yet: commit first, or use --staged or --all")
-        raise FatalError(f"{flag} {ref!r} is not a commit in this repository")
+        hint = f": {SHALLOW_HINT}" if repo.is_shallow() else ""
+        raise FatalError(f"{flag} {ref!r} is not a commit in this repository{hint}")
     return sha

@@ -105,7 +105,7 @@ def _fail(rule: str, message: str, position: Position) -> Loaded:
 
 
 def too_large(size: int) -> str:
-    return f"the file is {size / (1024 * 1024):.1f} MiB; model files are limited to 1 MiB"
+    return f"the file is {size / (1024 * 1024):.1f} MiB; stagectl reads files of at most 1 MiB"
 
 
 def _reader_reason(error: yaml.YAMLError) -> str:

@@ -10,7 +10,7 @@ from typing import TextIO
 
 from stagectl.collect import base_settings
 from stagectl.commands.edit import check_name
-from stagectl.errors import FatalError
+from stagectl.errors import SHALLOW_HINT, FatalError
 from stagectl.gitio import GitRepo
 from stagectl.history import StageEvent, parse_date, stage_events
 from stagectl.parse import MODEL_SUFFIXES
@@ -18,7 +18,7 @@ from stagectl.parse import MODEL_SUFFIXES
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ][0-9:.]+([+-]\d{2}:?\d{2}|Z)?)?")
 
 
-def run(name: str, version: int | None, at: str | None, fmt: str, out: TextIO) -> int:
+def run(name: str, version: int | None, at: str | None, fmt: str, out: TextIO, err: TextIO) -> int:
     check_name(name)
     with GitRepo.discover() as repo:
         head = repo.head()
@@ -28,6 +28,8 @@ def run(name: str, version: int | None, at: str | None, fmt: str, out: TextIO) -
         models_dir = base_settings(repo, rev).models_dir
         paths = [f"{models_dir}/{name}{suffix}" for suffix in MODEL_SUFFIXES]
         found = stage_events(repo, rev, paths)
+        if repo.is_shallow():
+            err.write(f"stagectl: warning: this clone is shallow, so older history is missing: {SHALLOW_HINT}\n")
         events = next((found[p] for p in paths if found[p]), [])
         if not events and not repo.entries(rev, paths):  # a model file with no versions yet has no events
             raise FatalError(f"no history for model {name!r} in {models_dir}/ at {rev[:12]}")

@@ -21,7 +21,7 @@ def run(
     name: str | None, stage: str | None, ref: str | None, fmt: str, env: Mapping[str, str], out: TextIO, err: TextIO
 ) -> int:
     with GitRepo.discover() as repo:
-        sha = repo.commit(ref or "HEAD")
+        sha = repo.commit("HEAD" if ref is None else ref)
         if sha is None:
             raise FatalError(
                 f"{ref!r} is not a commit in this repository" if ref else "this repository has no commits yet"
