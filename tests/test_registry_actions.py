@@ -144,7 +144,7 @@ def test_inputs_never_become_shell_code(repo: Repo, tmp_path: Path) -> None:
     runner = Runner(repo, tmp_path)
     hostile = "$(touch pwned1) `touch pwned2`; touch pwned3 *"
     result = runner.run("run.sh", command="plan", models=hostile, registry=f"sqlite:///{tmp_path}/r.db")
-    assert result.returncode == 2 and "no model file for" in result.stderr
+    assert result.returncode == 2 and "'$(touch' is not a valid model name" in result.stderr
     checked = runner.run("run.sh", command="check", base=hostile)
     assert checked.returncode == 2
     assert list(repo.path.glob("pwned*")) == [] and list(Path.cwd().glob("pwned*")) == []

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from conftest import Repo, clean_env
-from registry_helpers import client, model_file, sqlite_uri, stagectl, state
+from registry_helpers import Run, client, model_file, sqlite_uri, stagectl, state
+from stagectl.errors import FatalError
+from stagectl.registry import location, session
+from stagectl.registry.client import Registry
 
 
 def two_models(repo: Repo) -> str:
@@ -284,3 +291,203 @@ def test_without_mlflow_installed_apply_says_how_to_get_it(repo: Repo) -> None:
     assert done.stderr == (
         "stagectl: error: MLflow is not installed: install stagectl with its extra, pip install 'stagectl[mlflow]'\n"
     )
+
+
+def one_line_error(run: Run) -> str:
+    """A "cannot run": exit 2, nothing on stdout, one line on stderr (never a traceback or an internal error)."""
+    assert run.code == 2, (run.out, run.err)
+    assert run.out == ""
+    assert run.err.startswith("stagectl: error: ") and run.err.count("\n") == 1, run.err
+    assert "retried" not in run.err and "WARNING" not in run.err
+    return run.err
+
+
+def never_opened(uri: str) -> Registry:
+    raise AssertionError(f"MLflow was asked to open {uri}")
+
+
+@pytest.mark.parametrize(
+    ("registry", "content", "expected"),
+    [
+        ("sqlite:///", None, "sqlite:/// names no database file: give one, e.g. sqlite:///mlflow.db"),
+        ("sqlite:///{tmp}", None, "cannot open the sqlite registry {tmp}: it is a directory"),
+        ("sqlite:///{tmp}/no/such/x.db", None, "cannot open the sqlite registry {tmp}/no/such/x.db: the folder"),
+        ("sqlite:///{tmp}/corrupt.db", b"hello\n", "{tmp}/corrupt.db is not an MLflow sqlite database"),
+        ("sqlite:///{tmp}/passwd", b"root:x:0:0:root:/root:/bin/bash\n", "{tmp}/passwd is not an MLflow sqlite"),
+    ],
+)
+def test_a_sqlite_path_that_cannot_be_a_registry_is_refused_before_mlflow_opens_it(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry: str, content: bytes | None, expected: str
+) -> None:
+    """MLflow would retry opening a directory for minutes, and answer a text file with a SQL error."""
+    two_models(repo)
+    uri = registry.format(tmp=tmp_path)
+    path = location.sqlite_file(uri)
+    if content is not None and path:
+        Path(path).write_bytes(content)
+    monkeypatch.setattr(session, "Registry", never_opened)
+    for command in (["plan"], ["diff"], ["apply"], ["import"], ["import", "fraud"]):
+        err = one_line_error(stagectl(repo, *command, "--registry", uri))
+        assert expected.format(tmp=tmp_path) in err, (command, err)
+    if content is not None and path:
+        assert Path(path).read_bytes() == content  # left as it was
+    assert not (tmp_path / "no").exists()
+
+
+def test_the_console_script_refuses_a_directory_in_one_line_without_retry_warnings(repo: Repo, tmp_path: Path) -> None:
+    two_models(repo)
+    result = repo.stagectl("plan", "--registry", sqlite_uri(tmp_path))  # MLflow would log to the real stderr
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"stagectl: error: cannot open the sqlite registry {tmp_path}: it is a directory (name the database file)\n"
+    )
+
+
+def test_mlflow_does_not_retry_opening_a_database_for_minutes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What gets past stagectl's own checks fails at once: MLflow's 10 retries (~100 s) are off."""
+    from mlflow.store.db import utils
+
+    slept: list[float] = []
+    monkeypatch.setattr(utils, "time", SimpleNamespace(sleep=slept.append))
+    with pytest.raises(FatalError) as raised:
+        Registry(sqlite_uri(tmp_path))  # a directory: SQLite cannot open it
+    assert str(raised.value) == (
+        f"cannot open the MLflow registry at {sqlite_uri(tmp_path)}: (sqlite3.OperationalError) "
+        "unable to open database file"
+    )
+    assert slept == []
+
+
+def test_a_missing_sqlite_folder_is_exit_2_for_plan_and_diff_as_for_apply(repo: Repo, tmp_path: Path) -> None:
+    two_models(repo)
+    uri = sqlite_uri(tmp_path / "nonexistent" / "dir" / "x.db")
+    errors = {one_line_error(stagectl(repo, command, "--registry", uri)) for command in ("plan", "diff", "apply")}
+    assert errors == {
+        f"stagectl: error: cannot open the sqlite registry {tmp_path}/nonexistent/dir/x.db: "
+        f"the folder {tmp_path}/nonexistent/dir does not exist\n"
+    }
+    assert not (tmp_path / "nonexistent").exists()
+    # a missing file in a folder that exists is still an empty registry for plan, and created by apply
+    fresh = sqlite_uri(tmp_path / "fresh.db")
+    assert stagectl(repo, "plan", "--registry", fresh).code == 0
+    assert not (tmp_path / "fresh.db").exists()
+    assert stagectl(repo, "apply", "--registry", fresh).code == 0
+
+
+@pytest.mark.parametrize(
+    ("registry", "expected"),
+    [
+        ("file:///{tmp}/x", "cannot open the MLflow registry at file:///{tmp}/x: The filesystem tracking backend"),
+        ("not a uri", "cannot open the MLflow registry at not a uri: "),
+        ("garbage://x y", "got unsupported URI 'garbage://x y' for model registry data storage (stagectl works with"),
+        ("http://[::1", "cannot open the MLflow registry at http://[::1: Invalid IPv6 URL\n"),
+    ],
+)
+def test_a_uri_mlflow_cannot_open_is_one_line_saying_why(
+    repo: Repo, tmp_path: Path, registry: str, expected: str
+) -> None:
+    two_models(repo)
+    err = one_line_error(stagectl(repo, "plan", "--registry", registry.format(tmp=tmp_path)))
+    assert expected.format(tmp=tmp_path) in err
+    if not registry.startswith("http"):
+        assert "stagectl works with http(s)://HOST, sqlite:///FILE, databricks" in err
+    assert len(err) < 400  # MLflow's paragraph, condensed to its first sentence
+    assert not (tmp_path / "x").exists() and not (repo.path / "not a uri").exists()
+
+
+def test_a_missing_database_driver_is_named_not_mlflow(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLflow is installed; the driver SQLAlchemy picks for postgresql:// is not (blocked, wherever it is)."""
+    two_models(repo)
+    for driver in ("psycopg2", "psycopg"):
+        monkeypatch.setitem(sys.modules, driver, None)
+    err = one_line_error(stagectl(repo, "plan", "--registry", "postgresql://u:secret@127.0.0.1:9/db"))
+    assert "MLflow is not installed" not in err and "secret" not in err
+    assert re.fullmatch(
+        r"stagectl: error: the registry URI postgresql://u:\*\*\*@127\.0\.0\.1:9/db needs the Python module "
+        r"(psycopg2|psycopg), which is not installed: pip install \S+\n",
+        err,
+    ), err
+
+
+def test_databricks_without_credentials_is_one_line_without_mlflow_logging(repo: Repo, tmp_path: Path) -> None:
+    two_models(repo)
+    result = repo.stagectl("plan", "--registry", "databricks", env={"HOME": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("stagectl: error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "WARNING" not in result.stderr and "…" not in result.stderr
+
+
+def test_import_says_1_version_and_diff_escapes_a_registered_name_with_a_newline(repo: Repo) -> None:
+    uri = sqlite_uri(repo.path / "mlflow.db")
+    mlflow = client(uri)
+    mlflow.create_registered_model("solo")
+    mlflow.create_model_version("solo", "s3://b/solo/1", run_id="run-1", await_creation_for=0)
+    mlflow.set_registered_model_alias("solo", "production", "1")
+    mlflow.create_registered_model("scratch\nline\x1b[31m")
+    repo.write(".gitignore", "*.db\n")
+
+    imported = stagectl(repo, "import", "solo")
+    assert imported.code == 0, imported.err
+    assert "wrote models/solo.yaml (1 version: 1 production)\n" in imported.out
+    repo.commit("import solo")
+
+    diff = stagectl(repo, "diff")
+    assert "not managed (registered, no model file): scratch\\nline\\x1b[31m (`stagectl import`" in diff.out
+    assert "\x1b" not in diff.out and "line\n" not in diff.out
+
+
+@pytest.mark.parametrize("name", ["", "..", "../x", "a/b"])
+def test_an_invalid_model_name_is_exit_2_for_import_and_model_as_for_new(repo: Repo, name: str) -> None:
+    two_models(repo)
+    expected = f"stagectl: error: {name!r} is not a valid model name (letters, digits, '.', '_', '-'; at most 128)\n"
+    assert stagectl(repo, "new", name).err == expected
+    for command in (["import", name], ["plan", "--model", name], ["diff", "--model", name], ["apply", "--model", name]):
+        assert one_line_error(stagectl(repo, *command)) == expected, command
+    assert not (repo.path / "mlflow.db").exists()
+
+
+def test_importing_a_model_the_registry_does_not_have_is_exit_1(repo: Repo) -> None:
+    """Asked for and not done, like a write apply could not make; the other models named are imported."""
+    uri = sqlite_uri(repo.path / "mlflow.db")
+    client(uri).create_registered_model("there")
+    result = stagectl(repo, "import", "nope", "there")
+    assert result.code == 1
+    assert result.err == f"stagectl: no registered model 'nope' in {uri}: not imported\n"
+    assert "wrote models/there.yaml (0 versions)" in result.out
+
+
+def test_a_sql_error_mlflow_logs_with_its_traceback_is_one_line(repo: Repo, tmp_path: Path) -> None:
+    """MLflow logs a failed query at ERROR, traceback included, before raising it: stagectl says it once."""
+    path = tmp_path / "damaged.db"
+    client(sqlite_uri(path)).create_registered_model("fraud")
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("ALTER TABLE registered_models DROP COLUMN description")
+        db.commit()
+    two_models(repo)
+    result = repo.stagectl("plan", "--registry", sqlite_uri(path))  # a subprocess: MLflow logs to the real stderr
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"stagectl: error: the MLflow registry at {sqlite_uri(path)} refused to answer: (sqlite3.OperationalError) "
+        "no such column: registered_models.description (check the URI, and that the database is an MLflow "
+        "tracking database)\n"
+    )
+
+
+def test_a_sqlite_database_that_is_not_mlflows_is_refused_and_left_alone(repo: Repo, tmp_path: Path) -> None:
+    """MLflow would add its tables to any database, even for a plan; one without tables is an empty registry."""
+    two_models(repo)
+    other, bare = tmp_path / "app.db", tmp_path / "bare.db"
+    with contextlib.closing(sqlite3.connect(other)) as db:
+        db.execute("CREATE TABLE users (id INTEGER)")
+        db.commit()
+    with contextlib.closing(sqlite3.connect(bare)) as db:
+        db.execute("PRAGMA user_version = 3")  # a database file with no tables
+        db.commit()
+    before = other.read_bytes(), bare.read_bytes()
+    for command in ("plan", "diff", "apply", "import"):
+        err = one_line_error(stagectl(repo, command, "--registry", sqlite_uri(other)))
+        assert f"{other} is not an MLflow sqlite database (it is some other SQLite database)" in err
+    planned = stagectl(repo, "plan", "--registry", sqlite_uri(bare))
+    assert planned.code == 0 and planned.out.endswith("plan: 9 writes to 2 models, 0 up to date\n")
+    assert (other.read_bytes(), bare.read_bytes()) == before

@@ -7,11 +7,18 @@ import re
 from typing import Any
 
 from stagectl import schemas, yamlsafe
+from stagectl.errors import FatalError
 from stagectl.model import START, Content, Document, ModelFile, Parsed, Rejected, Unreadable, Version, Violation
 from stagectl.policy import POLICY_FILE, Settings, settings_from_data
 
 MODEL_SUFFIXES = (".yaml", ".yml")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def check_name(name: str) -> None:
+    """A model name asked for on the command line: a bad one is exit 2 before anything is read."""
+    if not NAME_PATTERN.fullmatch(name) or ".." in name:
+        raise FatalError(f"{name!r} is not a valid model name (letters, digits, '.', '_', '-'; at most 128)")
 
 
 def model_stem(path: str) -> str:

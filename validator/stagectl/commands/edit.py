@@ -22,7 +22,7 @@ from stagectl.gitio import GitRepo
 from stagectl.history import GitHistory, stage_events
 from stagectl.judge import FileChange, judge
 from stagectl.model import ModelFile, Rejected, Violation
-from stagectl.parse import MODEL_SUFFIXES, NAME_PATTERN, parse_model
+from stagectl.parse import MODEL_SUFFIXES, check_name, parse_model
 from stagectl.policy import Settings
 from stagectl.report import CheckResult, Output
 from stagectl.report.text import report as print_violations
@@ -40,11 +40,6 @@ class Workspace:
 
 
 Planner = Callable[[ModelFile, Workspace], Edit]
-
-
-def check_name(name: str) -> None:
-    if not NAME_PATTERN.fullmatch(name) or ".." in name:
-        raise FatalError(f"{name!r} is not a valid model name (letters, digits, '.', '_', '-'; at most 128)")
 
 
 def find_model(root: str, models_dir: str, name: str) -> str | None:

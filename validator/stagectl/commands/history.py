@@ -9,11 +9,10 @@ from datetime import datetime, time, timezone
 from typing import TextIO
 
 from stagectl.collect import base_settings
-from stagectl.commands.edit import check_name
 from stagectl.errors import SHALLOW_HINT, FatalError
 from stagectl.gitio import GitRepo
 from stagectl.history import StageEvent, parse_date, stage_events
-from stagectl.parse import MODEL_SUFFIXES
+from stagectl.parse import MODEL_SUFFIXES, check_name
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ][0-9:.]+([+-]\d{2}:?\d{2}|Z)?)?")
 

@@ -7,9 +7,9 @@ from typing import TextIO
 
 from stagectl import authoring
 from stagectl.collect import base_settings
-from stagectl.commands.edit import check_name, find_model, write_atomically
+from stagectl.commands.edit import find_model, write_atomically
 from stagectl.gitio import GitRepo
-from stagectl.parse import MODEL_SUFFIXES
+from stagectl.parse import MODEL_SUFFIXES, check_name
 
 
 def run(name: str, out: TextIO, err: TextIO, cwd: str | None = None) -> int:

@@ -10,6 +10,7 @@ from stagectl.collect import collect_commit
 from stagectl.errors import FatalError
 from stagectl.gitio import GitRepo
 from stagectl.model import STAGES, ModelFile, Rejected
+from stagectl.parse import check_name
 from stagectl.report import Output
 from stagectl.report.text import BOLD, DIM, RESET, use_colour
 
@@ -20,6 +21,8 @@ STAGE_COLOUR = {"production": "\033[32m", "staging": "\033[33m", "none": "", "ar
 def run(
     name: str | None, stage: str | None, ref: str | None, fmt: str, env: Mapping[str, str], out: TextIO, err: TextIO
 ) -> int:
+    if name is not None:
+        check_name(name)
     with GitRepo.discover() as repo:
         sha = repo.commit("HEAD" if ref is None else ref)
         if sha is None:

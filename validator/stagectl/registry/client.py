@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from stagectl.display import printable
 from stagectl.errors import FatalError
 from stagectl.registry.mapping import TAG_LOCK, TAG_NEXT_VERSION
 from stagectl.registry.plan import Action
@@ -69,19 +70,29 @@ class Registry:
         # MLflow's FutureWarnings (stages are deprecated: stagectl says so itself, once) and its
         # dependencies' deprecations are not the user's business. Process-wide: the workers share it.
         warnings.simplefilter("ignore")
-        from mlflow import MlflowClient
+        try:
+            from mlflow import MlflowClient
+        except ImportError as error:
+            raise FatalError(not_importable(error)) from None
 
-        for name in ("mlflow", "alembic", "sqlalchemy"):  # MLflow sets its own level on import
-            logging.getLogger(name).setLevel(logging.WARNING)
-        # Older MLflow lets alembic configure logging afresh while it creates a sqlite store; stagectl
-        # logs nothing itself, so INFO is off for the process.
-        logging.disable(logging.INFO)
+        # stagectl logs nothing itself, and reports every failure in one line of its own: the log
+        # lines of MLflow and its libraries are noise (the Databricks SDK's warnings; a SQL error
+        # logged with its traceback, then raised), so logging is off for the process up to ERROR.
+        # Older MLflow lets alembic configure logging afresh: a level set on a logger would not hold.
+        logging.disable(logging.ERROR)
         self.uri = uri
         self._remote = uri.startswith(("http://", "https://"))
-        self._client: Any = MlflowClient(tracking_uri=uri, registry_uri=uri)
-        # Writes skip MlflowClient's prompt check, a GET before every alias, tag and stage write
-        # (MLflow 3). A prompt reads as no model, so registering the name fails and apply refuses it.
-        self._writer: Any = getattr(self._client, "_get_registry_client", lambda: self._client)()
+        if is_database(uri):
+            no_engine_retries()
+        try:
+            self._client: Any = MlflowClient(tracking_uri=uri, registry_uri=uri)
+            # Writes skip MlflowClient's prompt check, a GET before every alias, tag and stage write
+            # (MLflow 3). A prompt reads as no model, so registering the name fails and apply refuses it.
+            self._writer: Any = getattr(self._client, "_get_registry_client", lambda: self._client)()
+        except ImportError as error:
+            raise FatalError(missing_module(error, uri)) from None
+        except Exception as error:
+            raise FatalError(cannot_open(error, uri)) from None
         self._sleep = sleep
         self._lock = threading.Lock()
         self._down = False  # the registry stopped answering: one attempt per call until it answers again
@@ -141,10 +152,11 @@ class Registry:
             raise FatalError(
                 f"the MLflow registry at {redact(self.uri)} is failing: {error} (try again when it is back)"
             ) from None
+        except ImportError as error:
+            raise FatalError(missing_module(error, self.uri)) from None
         except Exception as error:
             raise FatalError(
-                f"the MLflow registry at {redact(self.uri)} refused to answer: {first_line(error)} "
-                "(check the URI and the credentials: MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD)"
+                f"the MLflow registry at {shown(self.uri)} refused to answer: {condensed(error)} ({advice(self.uri)})"
             ) from None
 
     # -- reading -------------------------------------------------------------------------------------
@@ -361,6 +373,95 @@ def first_line(error: BaseException) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     line = lines[0] if lines else type(error).__name__
     return line if len(line) <= 300 else line[:299] + "…"
+
+
+DATABASES = ("sqlite", "postgresql", "mysql", "mssql")  # MLflow's SQLAlchemy stores, by URI scheme
+SUPPORTED = "http(s)://HOST, sqlite:///FILE, databricks, or a database URI such as postgresql://"
+PACKAGES = {  # module -> what pip installs it from, where the names differ
+    "psycopg2": "psycopg2-binary",
+    "psycopg": "'psycopg[binary]'",
+    "MySQLdb": "mysqlclient",
+    "pymysql": "PyMySQL",
+}
+
+
+def scheme(uri: str) -> str:
+    """The URI's scheme without a driver (`postgresql+psycopg2://` is postgresql; `databricks` is itself)."""
+    return uri.partition(":")[0].partition("+")[0].lower()
+
+
+def is_database(uri: str) -> bool:
+    """A URI MLflow opens with SQLAlchemy."""
+    return scheme(uri) in DATABASES
+
+
+def no_engine_retries() -> None:
+    """Switch off MLflow's retries while it opens a database: whatever the error (a directory, a
+    server that is down), it retries 10 times (15 before MLflow 3) with exponential backoff, which
+    is minutes of stalling and a log line per attempt. stagectl says what went wrong at once."""
+    try:
+        from mlflow.store.db import utils
+    except ImportError:
+        return  # no SQLAlchemy (mlflow-skinny): opening the store fails, and says which module is missing
+    if hasattr(utils, "MAX_RETRY_COUNT"):
+        utils.MAX_RETRY_COUNT = 1
+
+
+def not_importable(error: ImportError) -> str:
+    """mlflow itself is missing, or one of the modules it needs to be imported at all."""
+    module = error.name or "mlflow"
+    if module.partition(".")[0] == "mlflow":
+        return "MLflow is not installed: install stagectl with its extra, pip install 'stagectl[mlflow]'"
+    return (
+        f"MLflow is installed but cannot be imported: the Python module {module} is missing "
+        "(reinstall it: pip install 'stagectl[mlflow]')"
+    )
+
+
+def missing_module(error: ImportError, uri: str) -> str:
+    """MLflow is there, but not the module this kind of registry needs (a database driver, say)."""
+    module = (error.name or "").partition(".")[0]
+    if module in ("", "mlflow"):  # a name missing inside MLflow, not a module missing from the environment
+        return cannot_open(error, uri)
+    package = PACKAGES.get(module, module)
+    return (
+        f"the registry URI {shown(uri)} needs the Python module {module}, which is not installed: pip install {package}"
+    )
+
+
+def cannot_open(error: Exception, uri: str) -> str:
+    """MLflow could not make a store for the URI: its reason, in one line."""
+    return f"cannot open the MLflow registry at {shown(uri)}: {condensed(error)}{hint(uri)}"
+
+
+def hint(uri: str) -> str:
+    """For a URI of a kind stagectl does not work with: which kinds it does."""
+    if scheme(uri) in ("http", "https", "databricks", *DATABASES):  # not uc: MLflow tracks nothing there
+        return ""
+    return f" (stagectl works with {SUPPORTED})"
+
+
+def advice(uri: str) -> str:
+    """What to check when a registry answers with an error: for a server, the credentials."""
+    if scheme(uri) == "databricks":
+        return "check the URI and the credentials: DATABRICKS_HOST and DATABRICKS_TOKEN, or ~/.databrickscfg"
+    if is_database(uri):
+        return "check the URI, and that the database is an MLflow tracking database"
+    return "check the URI and the credentials: MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD"
+
+
+def shown(uri: str) -> str:
+    """The URI for a message: password redacted, control characters escaped."""
+    return printable(redact(uri))
+
+
+def condensed(error: BaseException, limit: int = 160) -> str:
+    """One line, cut to its first sentence when long: MLflow's store errors run to a paragraph."""
+    line = first_line(error)
+    if len(line) > limit:
+        sentence = re.match(r"(.+?)\.\s+(?=[A-Z(])", line)
+        line = sentence.group(1) if sentence else line
+    return printable(line)
 
 
 def redact(uri: str) -> str:

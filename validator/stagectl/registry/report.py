@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from stagectl.display import printable
 from stagectl.registry.apply import ModelResult
 from stagectl.registry.plan import Action, Problem
 from stagectl.report import plural
@@ -93,7 +94,7 @@ def _plan_text(report: RegistryReport, out: TextIO) -> None:
         _problems(result, out)
     if report.unmanaged:
         out.write(
-            f"not managed (registered, no model file): {', '.join(report.unmanaged)} "
+            f"not managed (registered, no model file): {', '.join(map(printable, report.unmanaged))} "
             "(`stagectl import` writes their files)\n"
         )
 

@@ -15,16 +15,17 @@ from typing import TextIO
 from stagectl import ghactions
 from stagectl.errors import FatalError
 from stagectl.model import ModelFile
-from stagectl.parse import MODEL_SUFFIXES, NAME_PATTERN, parse_model
+from stagectl.parse import MODEL_SUFFIXES, NAME_PATTERN, check_name, parse_model
 from stagectl.registry import location
 from stagectl.registry.apply import apply_models, plan_models
-from stagectl.registry.client import Registry, redact
+from stagectl.registry.client import Registry, redact, shown
 from stagectl.registry.importer import import_model
 from stagectl.registry.mapping import Mapping
 from stagectl.registry.plan import Problem
 from stagectl.registry.report import RegistryReport, markdown, write_json, write_text
 from stagectl.registry.source import Source, load, worktree_settings
 from stagectl.registry.state import ActualModel
+from stagectl.report import plural
 
 STAGES_NOTICE = (
     "registry.mode: stages also sets MLflow's model stages, which MLflow deprecated in 2.9 in favour of "
@@ -47,20 +48,12 @@ class EmptyRegistry:
 
 
 def connect(uri: str, create: bool) -> Registry | EmptyRegistry:
-    """The registry at `uri`, checked to answer; for a missing sqlite file, EmptyRegistry unless `create`."""
+    """The registry at `uri`, checked to answer; for a missing (or empty) sqlite file, EmptyRegistry
+    unless `create`. A sqlite path that cannot be a registry is refused before MLflow opens it."""
     path = location.sqlite_file(uri)
-    if path is not None and not os.path.exists(path):
-        if not create:
-            return EmptyRegistry(uri)
-        folder = os.path.dirname(path) or "."
-        if not os.path.isdir(folder):
-            raise FatalError(f"cannot create the registry {uri}: the folder {folder} does not exist")
-    try:
-        registry = Registry(uri)
-    except ImportError:
-        raise FatalError(
-            "MLflow is not installed: install stagectl with its extra, pip install 'stagectl[mlflow]'"
-        ) from None
+    if path is not None and not location.sqlite_exists(uri, path) and not create:
+        return EmptyRegistry(uri)
+    registry = Registry(uri)
     registry.probe()
     return registry
 
@@ -76,6 +69,8 @@ def execute(
     cwd: str | None = None,
 ) -> int:
     """plan, apply or diff: the model files at HEAD against the registry. Returns the exit status."""
+    for name in names:
+        check_name(name)  # before git is read: `--model ..` is a bad argument, not a missing file
     source = load(cwd, names)
     if source.violations:
         return _refuse(command, source, fmt, out, err)
@@ -155,12 +150,13 @@ def import_models(
     cwd: str | None = None,
 ) -> int:
     """Write a model file for each registered model (or those named) that has none yet."""
+    for name in names:
+        check_name(name)  # a name asked for that cannot be a file name is a bad argument, as for `new`
     root, settings = worktree_settings(cwd)
     uri = location.resolve(registry_flag, env, settings.registry, root)
-    path = location.sqlite_file(uri)
-    if path is not None and not os.path.exists(path):
-        raise FatalError(f"there is no registry at {uri}: pass --registry or set MLFLOW_TRACKING_URI")
     registry = connect(uri, create=False)
+    if isinstance(registry, EmptyRegistry):
+        raise FatalError(f"there is no registry at {shown(uri)}: pass --registry or set MLFLOW_TRACKING_URI")
     registered = [] if names else registry.model_names()
     mapping = Mapping.from_settings(settings.registry)
     models_dir = os.path.join(root, settings.models_dir)
@@ -183,8 +179,8 @@ def import_models(
             out.write(f"{existing[0]} exists: left as it is (delete it to import {name} again)\n")
             continue
         actual = registry.read(name)
-        if actual is None:
-            err.write(f"stagectl: {name} is not a registered model at {uri}: not imported\n")
+        if actual is None:  # asked for by name: not done, like a write apply could not make (exit 1)
+            err.write(f"stagectl: no registered model {name!r} in {shown(uri)}: not imported\n")
             failed += 1
             continue
         imported = import_model(actual, mapping, schema_ref)
@@ -199,7 +195,7 @@ def import_models(
             handle.write(imported.text)
         written += 1
         counts = ", ".join(f"{n} {s}" for s, n in _count(imported.stages).items())
-        out.write(f"wrote {rel} ({len(imported.stages)} versions{': ' + counts if counts else ''})\n")
+        out.write(f"wrote {rel} ({plural(len(imported.stages), 'version')}{': ' + counts if counts else ''})\n")
         for note in imported.notes:
             out.write(f"  note: {note}\n")
     out.write(
