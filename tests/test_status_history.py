@@ -278,13 +278,21 @@ def test_status_at_a_revision_where_a_file_is_unreadable(history: History) -> No
 
 @pytest.mark.parametrize(
     "args",
-    [("status", "ghost"), ("status", "--ref", "no-such-ref"), ("status", "--stage", "live"), ("status", "--ref", "")],
-    ids=["uncommitted-model", "bad-ref", "bad-stage", "empty-ref"],
+    [
+        ("status", "ghost"),
+        ("status", "--ref", "no-such-ref"),
+        ("status", "--stage", "live"),
+        ("status", "--ref", ""),
+        ("status", "../fraud"),
+    ],
+    ids=["uncommitted-model", "bad-ref", "bad-stage", "empty-ref", "bad-name"],
 )
 def test_status_usage_errors(history: History, args: tuple[str, ...]) -> None:
     result = history.repo.stagectl(*args)
     assert result.returncode == 2
     assert result.stdout == ""
+    if args[-1] == "../fraud":  # refused as `new` refuses it, not looked for
+        assert "is not a valid model name" in result.stderr
 
 
 def run_on_tty(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
