@@ -105,6 +105,20 @@ def test_submodule_in_models_is_file_type(based: Repo) -> None:
     assert result.located() == [("models/sub.yaml", 1, 1, "file-type")]
 
 
+def test_a_nested_repository_in_models_is_one_file_type_error_not_its_files(based: Repo) -> None:
+    """A folder with its own .git (a submodule not yet added) is judged as what it is, not walked into."""
+    nested = Repo(based.path / "models/sub.yaml")
+    nested.path.mkdir()
+    nested.git("init", "-q")
+    nested.write("inner.yaml", "anything: 1\n")
+    nested.write("deeper/more.yaml", "anything: 2\n")
+    for args in (("check", "--all"), ("check",)):
+        result = based.stagectl(*args)
+        assert result.returncode == 1
+        assert result.located() == [("models/sub.yaml", 1, 1, "file-type")], args
+        assert "git submodule" in result.stdout
+
+
 def test_fifo_in_models_does_not_hang(based: Repo) -> None:
     os.mkfifo(based.path / "models/pipe.yaml")
     result = based.stagectl("check", "--all")

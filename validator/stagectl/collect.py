@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from stagectl.contents import read, read_worktree
 from stagectl.errors import FatalError
-from stagectl.gitio import SUBMODULE_MODE, SYMLINK_MODE, Entry, GitRepo
+from stagectl.gitio import REGULAR_MODE, SUBMODULE_MODE, SYMLINK_MODE, Entry, GitRepo
 from stagectl.judge import FileChange
 from stagectl.model import Parsed, Rejected, Violation
 from stagectl.parse import MODEL_SUFFIXES, model_stem, parse_model, parse_settings
@@ -79,7 +79,7 @@ def collect_worktree(repo: GitRepo) -> Collected:
             violations.extend(parsed.violations)  # the files are judged under the defaults meanwhile
         else:
             settings = parsed
-    entries = {path: Entry(repo.worktree_mode(path), None) for path in _walk(repo.root, settings.models_dir)}
+    entries = {path: Entry(repo.worktree_mode(path), None) for path in _walk(repo, settings.models_dir)}
     collected = _collect_files(repo, settings, entries, lazy=True)
     collected.violations.extend(violations)
     return collected
@@ -176,8 +176,9 @@ def _siblings(path: str) -> list[str]:
     return [stem + suffix for suffix in MODEL_SUFFIXES if not path.endswith(suffix)]
 
 
-def _walk(root: str, models_dir: str) -> list[str]:
+def _walk(repo: GitRepo, models_dir: str) -> list[str]:
     """Repo-relative paths of every file under the models folder, links not followed."""
+    root = repo.root
     top = os.path.join(root, models_dir)
     if os.path.islink(top):
         return [models_dir]  # judged as what it is: a link where a folder belongs
@@ -186,7 +187,9 @@ def _walk(root: str, models_dir: str) -> list[str]:
     found: list[str] = []
     for folder, dirs, files in os.walk(top):
         rel = os.path.relpath(folder, root).replace(os.sep, "/")
-        dirs[:] = [d for d in dirs if d != ".git"]
         found.extend(f"{rel}/{name}" for name in files)
-        found.extend(f"{rel}/{name}" for name in dirs if os.path.islink(os.path.join(folder, name)))
+        # Links and submodules (a folder with its own .git) are entries of their own, never walked into.
+        own = [d for d in dirs if repo.worktree_mode(f"{rel}/{d}") != REGULAR_MODE]
+        found.extend(f"{rel}/{name}" for name in own)
+        dirs[:] = [d for d in dirs if d != ".git" and d not in own]
     return sorted(found)

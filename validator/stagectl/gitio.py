@@ -26,6 +26,7 @@ _OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _INLINE_REQUESTS = 64  # up to 64 x 65 bytes of requests are written at once, well inside a pipe
 SYMLINK_MODE = "120000"
 SUBMODULE_MODE = "160000"
+REGULAR_MODE = "100644"
 
 
 @dataclass(frozen=True)
@@ -139,12 +140,16 @@ class GitRepo:
         return changes
 
     def worktree_mode(self, path: str) -> str:
-        """The mode git would record for a working-tree path: a link stays a link (a models folder too)."""
-        return SYMLINK_MODE if os.path.islink(os.path.join(self.root, path)) else "100644"
+        """The mode git would record for a working-tree path: a link stays a link (a models folder too),
+        a folder with its own `.git` is a submodule."""
+        full = os.path.join(self.root, path)
+        if os.path.islink(full):
+            return SYMLINK_MODE
+        return SUBMODULE_MODE if os.path.lexists(os.path.join(full, ".git")) else REGULAR_MODE
 
     def untracked(self, paths: Sequence[str]) -> list[str]:
         out = self.run("ls-files", "-z", "--others", "--exclude-standard", "--", *literal(paths))
-        return [_path(raw) for raw in out.split(b"\0") if raw]
+        return [_path(raw.rstrip(b"/")) for raw in out.split(b"\0") if raw]  # a nested repository ends in /
 
     def entries(self, head: str, paths: Sequence[str]) -> dict[str, Entry]:
         """The entries at these exact paths in a commit, the index or the working tree."""
