@@ -79,8 +79,7 @@ def collect_worktree(repo: GitRepo) -> Collected:
             violations.extend(parsed.violations)  # the files are judged under the defaults meanwhile
         else:
             settings = parsed
-    entries = {path: Entry(repo.worktree_mode(path), None) for path in _walk(repo, settings.models_dir)}
-    collected = _collect_files(repo, settings, entries, lazy=True)
+    collected = _collect_files(repo, settings, _walk(repo, settings.models_dir), lazy=True)
     collected.violations.extend(violations)
     return collected
 
@@ -176,20 +175,22 @@ def _siblings(path: str) -> list[str]:
     return [stem + suffix for suffix in MODEL_SUFFIXES if not path.endswith(suffix)]
 
 
-def _walk(repo: GitRepo, models_dir: str) -> list[str]:
-    """Repo-relative paths of every file under the models folder, links not followed."""
-    root = repo.root
-    top = os.path.join(root, models_dir)
-    if os.path.islink(top):
-        return [models_dir]  # judged as what it is: a link where a folder belongs
-    if not os.path.isdir(top):
-        return []
-    found: list[str] = []
+def _walk(repo: GitRepo, models_dir: str) -> dict[str, Entry]:
+    """Every file under the models folder, with the mode git would record; links not followed.
+
+    Links and submodules (a folder with its own .git) are entries of their own, never walked into.
+    """
+    if repo.worktree_mode(models_dir) == SYMLINK_MODE:
+        return {models_dir: Entry(SYMLINK_MODE, None)}  # judged as what it is: a link where a folder belongs
+    top = os.path.join(repo.root, models_dir)
+    found: dict[str, Entry] = {}
     for folder, dirs, files in os.walk(top):
-        rel = os.path.relpath(folder, root).replace(os.sep, "/")
-        found.extend(f"{rel}/{name}" for name in files)
-        # Links and submodules (a folder with its own .git) are entries of their own, never walked into.
-        own = [d for d in dirs if repo.worktree_mode(f"{rel}/{d}") != REGULAR_MODE]
-        found.extend(f"{rel}/{name}" for name in own)
-        dirs[:] = [d for d in dirs if d != ".git" and d not in own]
-    return sorted(found)
+        rel = os.path.relpath(folder, repo.root).replace(os.sep, "/")
+        for name in files:
+            found[f"{rel}/{name}"] = Entry(repo.worktree_mode(f"{rel}/{name}"), None)
+        for name in dirs:
+            mode = repo.worktree_mode(f"{rel}/{name}")
+            if mode != REGULAR_MODE:
+                found[f"{rel}/{name}"] = Entry(mode, None)
+        dirs[:] = [d for d in dirs if d != ".git" and f"{rel}/{d}" not in found]
+    return found
