@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 SHALLOW_HINT = "fetch more history (actions/checkout with fetch-depth: 0, or git fetch --unshallow)"
+SHALLOW_NOTE = f"this clone is shallow, so older history may be missing: {SHALLOW_HINT}"
 
 
 class FatalError(Exception):

@@ -9,7 +9,7 @@ from datetime import datetime, time, timezone
 from typing import TextIO
 
 from stagectl.collect import base_settings
-from stagectl.errors import SHALLOW_HINT, FatalError
+from stagectl.errors import SHALLOW_NOTE, FatalError
 from stagectl.gitio import GitRepo
 from stagectl.history import StageEvent, parse_date, stage_events
 from stagectl.parse import MODEL_SUFFIXES, check_name
@@ -28,7 +28,7 @@ def run(name: str, version: int | None, at: str | None, fmt: str, out: TextIO, e
         paths = [f"{models_dir}/{name}{suffix}" for suffix in MODEL_SUFFIXES]
         found = stage_events(repo, rev, paths)
         if repo.is_shallow():
-            err.write(f"stagectl: warning: this clone is shallow, so older history is missing: {SHALLOW_HINT}\n")
+            err.write(f"stagectl: warning: {SHALLOW_NOTE}\n")
         events = next((found[p] for p in paths if found[p]), [])
         if not events and not repo.entries(rev, paths):  # a model file with no versions yet has no events
             raise FatalError(f"no history for model {name!r} in {models_dir}/ at {rev[:12]}")

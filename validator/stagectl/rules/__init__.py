@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
 
-from stagectl.errors import SHALLOW_HINT
+from stagectl.errors import SHALLOW_NOTE
 from stagectl.model import ModelFile, Path, Violation
 from stagectl.policy import Policy
 
@@ -70,7 +70,7 @@ class Rule:
 
 def shallow_note(history: History) -> str:
     """What to add to a history-based refusal when the clone's history is cut short."""
-    return f" (this clone is shallow, so older history may be missing: {SHALLOW_HINT})" if history.is_shallow() else ""
+    return f" ({SHALLOW_NOTE})" if history.is_shallow() else ""
 
 
 def violation(file: ModelFile, path: Path, rule: str, message: str, version: int | None = None) -> Violation:
