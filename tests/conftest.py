@@ -158,6 +158,12 @@ class Repo:
         self.git("commit", "-q", "--allow-empty", "-m", message, env=env)
         return self.git("rev-parse", "HEAD").strip()
 
+    def shallow_clone(self, path: Path, branch: str | None = None) -> Repo:
+        """A depth-1 clone, as actions/checkout makes by default."""
+        chosen = ["--branch", branch] if branch else []
+        self.git("clone", "-q", "--depth", "1", *chosen, f"file://{self.path}", str(path))
+        return Repo(path)
+
     def stagectl(self, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Result:
         """Run the installed CLI in a subprocess, exactly as a user would."""
         return run_stagectl(cwd or self.path, *args, env=env)

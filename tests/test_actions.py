@@ -127,8 +127,7 @@ def test_event_without_a_base_is_exit_2(pr: tuple[Repo, str], tmp_path: Path) ->
 def test_base_missing_from_a_shallow_clone_is_exit_2_with_a_hint(pr: tuple[Repo, str], tmp_path: Path) -> None:
     """actions/checkout's default depth 1: the event's base is not in the clone. Never a silent pass."""
     origin, base = pr
-    clone = Repo(tmp_path / "shallow")
-    origin.git("clone", "-q", "--depth", "1", "--branch", "pr", f"file://{origin.path}", str(clone.path))
+    clone = origin.shallow_clone(tmp_path / "shallow", branch="pr")
     assert clone.git("rev-parse", "--is-shallow-repository").strip() == "true"
     result = clone.stagectl("check", env=pull_request(tmp_path, base))
     assert result.returncode == 2

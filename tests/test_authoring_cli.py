@@ -428,8 +428,7 @@ def test_rollback_with_no_earlier_production_version_is_refused(repo: Repo) -> N
 def test_rollback_in_a_shallow_clone_says_history_may_be_missing(repo: Repo, tmp_path: Path) -> None:
     committed(repo, model_yaml("fraud", (1, "production"), (2, "staging")), "v1 live")
     committed(repo, model_yaml("fraud", (1, "archived"), (2, "production")), "v2 live")
-    clone = Repo(tmp_path / "shallow")
-    repo.git("clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone.path))
+    clone = repo.shallow_clone(tmp_path / "shallow")
     result = clone.stagectl("rollback", "fraud")
     assert_refused(clone, result, model_yaml("fraud", (1, "archived"), (2, "production")).encode())
     assert "nothing to roll back to" in result.stderr and "this clone is shallow" in result.stderr

@@ -73,8 +73,7 @@ def test_rollback_of_a_version_never_in_production_is_refused(repo: Repo) -> Non
 def test_a_rollback_refused_in_a_shallow_clone_says_history_is_missing(repo: Repo, tmp_path: Path) -> None:
     """Depth 1 cuts off the commit that had v1 in production: the refusal says to fetch more history."""
     _through_production(repo)
-    clone = Repo(tmp_path / "shallow")
-    repo.git("clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone.path))
+    clone = repo.shallow_clone(tmp_path / "shallow")
     clone.write(FRAUD, model_yaml("fraud", (1, "production"), (2, "staging")))
     result = clone.stagectl("check")
     assert result.returncode == 1

@@ -230,8 +230,7 @@ def test_a_shallow_clone_is_refused_before_the_registry_is_touched(repo: Repo, t
     first = repo.commit("register fraud 1")
     repo.write("models/fraud.yaml", model_file("fraud", [(1, "staging"), (2, "none")]))
     repo.commit("register fraud 2")
-    clone = Repo(tmp_path / "shallow")
-    repo.git("clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone.path))
+    clone = repo.shallow_clone(tmp_path / "shallow")
     for command in ("plan", "apply", "diff"):
         result = stagectl(clone, command)
         assert result.code == 2, (command, result.out, result.err)

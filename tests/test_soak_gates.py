@@ -136,8 +136,7 @@ def test_soak_refused_in_a_shallow_clone_says_history_is_missing(repo: Repo, tmp
     commit(repo, "register fraud 1 in staging", 48)
     repo.write("README.md", "unrelated\n")
     commit(repo, "docs", 1)
-    clone = Repo(tmp_path / "shallow")
-    repo.git("clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone.path))
+    clone = repo.shallow_clone(tmp_path / "shallow")
     clone.write(FRAUD, model((1, "production", "")))
     refused = clone.stagectl("check")
     assert rules(refused) == ["soak-time"]
