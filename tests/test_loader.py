@@ -82,6 +82,23 @@ def test_nesting_up_to_the_limit_is_fine() -> None:
     assert loaded.problems == ()
 
 
+@pytest.mark.parametrize(
+    ("content", "where"),
+    [
+        (b"[" * 100_000, (1, 65)),
+        (b"{a: " * 100_000, (1, 257)),
+        (b"- " * 100_000 + b"x\n", (1, 129)),
+        (b"name: x\ndescription: " + b"[" * 2_000 + b"]" * 2_000, (2, 77)),
+    ],
+)
+def test_nesting_limit_is_the_same_whatever_libyaml_the_wheel_brings(content: bytes, where: tuple[int, int]) -> None:
+    """libyaml 0.2.6 stops at 1,000 levels while scanning ahead; the rule and position must not change with it."""
+    loaded = yamlsafe.load(content)
+    assert [(p.rule, p.position.line, p.position.column) for p in loaded.problems] == [("yaml-unsafe", *where)]
+    pure = yamlsafe._load_with(yamlsafe._PureLoader, content, False)
+    assert pure == loaded
+
+
 def test_several_duplicate_keys_are_all_reported() -> None:
     assert problems("a: 1\nb: 1\na: 2\nb: 2\n") == [("yaml-duplicate-key", 3, 1), ("yaml-duplicate-key", 4, 1)]
 

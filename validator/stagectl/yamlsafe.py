@@ -37,6 +37,15 @@ class StrictLoader(_Base):  # type: ignore[misc]
     """
 
 
+class _PureLoader(yaml.SafeLoader):
+    """PyYAML's pure-Python parser: streams events however deep the document, with no limit of its own.
+
+    libyaml 0.2.6 (bundled by newer PyYAML wheels) stops at 1,000 levels while scanning ahead, before
+    the builder sees the level that crosses MAX_DEPTH; this parser lets the builder say where it did,
+    so the rule and the position a user sees do not depend on the wheel.
+    """
+
+
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _VALUE_TAG = "tag:yaml.org,2002:value"
@@ -75,7 +84,17 @@ def load(content: bytes, spans: bool = False) -> Loaded:
     """Parse `content` as one hostile YAML document; `spans` also records where each value sits."""
     if len(content) > MAX_BYTES:
         return _fail("yaml-unsafe", too_large(len(content)), START)
-    loader = StrictLoader(content)
+    loaded = _load_with(StrictLoader, content, spans)
+    if WITH_LIBYAML and loaded.problems and loaded.problems[0].message == _LIBYAML_DEPTH:
+        return _load_with(_PureLoader, content, spans)
+    return loaded
+
+
+_LIBYAML_DEPTH = "invalid YAML: exceeded maximum nesting depth"
+
+
+def _load_with(loader_class: type, content: bytes, spans: bool) -> Loaded:
+    loader = loader_class(content)
     try:
         return _Builder(loader, spans).build()
     except _Stop as stop:
