@@ -8,15 +8,17 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from stagectl.contents import read, read_worktree
 from stagectl.errors import FatalError
-from stagectl.gitio import REGULAR_MODE, SUBMODULE_MODE, SYMLINK_MODE, Entry, GitRepo
+from stagectl.gitio import REGULAR_MODE, SUBMODULE_MODE, SYMLINK_MODE, Entry, GitRepo, PathChange
 from stagectl.judge import FileChange
-from stagectl.model import Parsed, Rejected, Violation
-from stagectl.parse import MODEL_SUFFIXES, model_stem, parse_model, parse_settings
-from stagectl.policy import POLICY_FILE, Settings
+from stagectl.model import Document, ModelFile, Parsed, Rejected, Violation
+from stagectl.parse import MODEL_SUFFIXES, load_settings, model_stem, parse_model, parse_settings
+from stagectl.policy import DEFAULT_SETTINGS, POLICY_FILE, Settings
+from stagectl.registry.mapping import Mapping
+from stagectl.rules import SettingsChange
 from stagectl.targets import Target
 
 
@@ -26,20 +28,63 @@ class Collected:
     files: Iterable[FileChange] = field(default_factory=list)  # a list; read lazily, once, for --all
     violations: list[Violation] = field(default_factory=list)  # found while collecting: policy, file-type
     files_checked: int = 0
+    settings_change: SettingsChange | None = None  # set when the change alters the registry mapping
+
+
+@dataclass(frozen=True)
+class _HeadSettings:
+    """The head's `stagectl.yaml`, when the change touches it and it is valid."""
+
+    settings: Settings
+    document: Document | None  # None: deleted, or only comments
 
 
 def collect(repo: GitRepo, target: Target) -> Collected:
+    """The change's model files, matched by model name across the base's and the head's models folder.
+
+    When the change leaves `models_dir` alone, one diff of that folder says everything (the common
+    case, whose cost follows the diff). When it moves the folder, the two folders' listings are
+    compared by name instead, and only files whose blobs differ are read.
+    """
     if target.standalone:
         return collect_worktree(repo)
     settings = base_settings(repo, target.base)
-    files: list[FileChange] = []
-    collected = Collected(settings, files)
-    models_dir = settings.models_dir
-    for change in repo.diff(target.base, target.head, [models_dir, POLICY_FILE]):
+    base_dir = settings.models_dir
+    violations: list[Violation] = []
+    head: _HeadSettings | None = None
+    in_folder: list[PathChange] = []
+    for change in repo.diff(target.base, target.head, [base_dir, POLICY_FILE]):
         if change.path == POLICY_FILE:
-            if change.head is not None:
-                _judge_policy(repo, change.path, change.head, collected)
-            continue
+            head = _head_settings(repo, change, violations)
+        else:
+            in_folder.append(change)
+    head_dir = head.settings.models_dir if head else base_dir
+    listing: dict[str, Entry] | None = None
+    if head_dir == base_dir:
+        files = _changed_in_place(repo, in_folder, base_dir, violations)
+    else:
+        listing = _head_listing(repo, target, head_dir, None)
+        files = _moved(repo, target.base, base_dir, head_dir, listing, violations)
+    _add_twins(repo, target.head, files)
+    settings_change = None
+    if head is not None:
+        mapping_changed = Mapping.from_settings(settings.registry) != Mapping.from_settings(head.settings.registry)
+        if listing is None and (mapping_changed or _names_models_dir(head)):
+            listing = _head_listing(repo, target, head_dir, in_folder)
+        if listing is not None:
+            violations.extend(_missing_folder(head, listing))
+            if mapping_changed:
+                models = _head_models(repo, head_dir, listing, files)
+                settings_change = SettingsChange(settings, head.settings, head.document, models)
+    return Collected(settings, files, violations, len(files), settings_change)
+
+
+def _changed_in_place(
+    repo: GitRepo, changes: list[PathChange], models_dir: str, violations: list[Violation]
+) -> list[FileChange]:
+    """The changed model files of a models folder that stays where it is: each path against itself."""
+    files: list[FileChange] = []
+    for change in changes:
         kind = classify(change.path, models_dir)
         if kind == "model":
             base = _parse(repo, change.path, change.base) if change.base else None
@@ -48,9 +93,123 @@ def collect(repo: GitRepo, target: Target) -> Collected:
         elif change.head is not None:
             problem = _stray(change.path, change.head.mode, kind, models_dir)
             if problem:
-                collected.violations.append(problem)
-    _add_twins(repo, target.head, files)
-    return Collected(settings, files, collected.violations, len(files))
+                violations.append(problem)
+    return files
+
+
+def _moved(
+    repo: GitRepo,
+    base: str | None,
+    base_dir: str,
+    head_dir: str,
+    listing: dict[str, Entry],
+    violations: list[Violation],
+) -> list[FileChange]:
+    """A change that moves the models folder: each head file against the same model's base file.
+
+    A file whose blob is the base's is a pure move and is not read. A base model with no file in
+    the new folder is a deletion, judged as one.
+    """
+    by_name: dict[str, list[tuple[str, Entry]]] = {}
+    for path, entry in sorted((repo.tree(base, base_dir) if base else {}).items()):
+        if classify(path, base_dir) == "model":
+            by_name.setdefault(model_stem(path), []).append((path, entry))
+    files: list[FileChange] = []
+    matched: set[str] = set()
+    for path, entry in sorted(listing.items()):
+        kind = classify(path, head_dir)
+        if kind != "model":
+            problem = _stray(path, entry.mode, kind, head_dir)
+            if problem:
+                violations.append(problem)
+            continue
+        found = _same_model(path, by_name.get(model_stem(path), []))
+        if found is None:
+            files.append(FileChange(path, None, _parse(repo, path, entry)))
+            continue
+        base_path, base_entry = found
+        matched.add(base_path)
+        if entry.sha is not None and entry == base_entry:
+            continue  # moved, not changed
+        was = _parse(repo, base_path, base_entry)
+        files.append(FileChange(path, was, _parse(repo, path, entry), base_path=base_path))
+    for candidates in by_name.values():
+        for path, entry in candidates:
+            if path not in matched:
+                files.append(FileChange(path, _parse(repo, path, entry), None, moved_to=head_dir))
+    return files
+
+
+def _same_model(path: str, candidates: list[tuple[str, Entry]]) -> tuple[str, Entry] | None:
+    """The base's file of the model at `path`: the one with the same suffix, else any."""
+    suffix = posixpath.splitext(path)[1]
+    for candidate in candidates:
+        if posixpath.splitext(candidate[0])[1] == suffix:
+            return candidate
+    return candidates[0] if candidates else None
+
+
+def _head_listing(repo: GitRepo, target: Target, folder: str, changes: list[PathChange] | None) -> dict[str, Entry]:
+    """Every entry under `folder` at the head: the base's, as the change (`changes`: its diff there) leaves them.
+
+    An entry the change does not touch keeps the base's blob id, so an unchanged file is never read.
+    """
+    entries = repo.tree(target.base, folder) if target.base else {}
+    for change in changes if changes is not None else repo.diff(target.base, target.head, [folder]):
+        if change.head is None:
+            entries.pop(change.path, None)
+        else:
+            entries[change.path] = change.head
+    return entries
+
+
+def _head_models(repo: GitRepo, models_dir: str, listing: dict[str, Entry], files: list[FileChange]) -> list[ModelFile]:
+    """Every valid model file at the head, one per model name (reusing what was already read)."""
+    read_already = {change.path: change.head for change in files}
+    models: dict[str, ModelFile] = {}
+    for path, entry in sorted(listing.items()):
+        if classify(path, models_dir) != "model":
+            continue
+        parsed = read_already[path] if path in read_already else _parse(repo, path, entry)
+        if isinstance(parsed, ModelFile):
+            models.setdefault(parsed.name, parsed)
+    return list(models.values())
+
+
+def _head_settings(repo: GitRepo, change: PathChange, violations: list[Violation]) -> _HeadSettings | None:
+    """The change's own `stagectl.yaml` (deleted: the defaults). Invalid: its errors, and None."""
+    if change.head is None:
+        return _HeadSettings(Settings(), None)
+    parsed, document = load_settings(read(repo, change.path, change.head))
+    if isinstance(parsed, Rejected):
+        violations.extend(parsed.violations)
+        return None
+    return _HeadSettings(parsed, document)
+
+
+def _names_models_dir(head: _HeadSettings) -> bool:
+    """Whether the file names a models folder of its own (the default `models` may wait for its first model)."""
+    data = head.document.data if head.document is not None else None
+    return isinstance(data, dict) and "models_dir" in data and head.settings.models_dir != DEFAULT_SETTINGS.models_dir
+
+
+def _missing_folder(head: _HeadSettings, listing: dict[str, Entry]) -> list[Violation]:
+    """A `models_dir` that names nothing: a typo there would otherwise check nothing, and pass."""
+    if not _names_models_dir(head) or listing:
+        return []
+    assert head.document is not None
+    folder = head.settings.models_dir
+    line, column = head.document.position(("models_dir",))
+    return [
+        Violation(
+            POLICY_FILE,
+            line,
+            column,
+            "policy",
+            f"models_dir names the folder {folder}/, which does not exist (nothing is in it): "
+            "create it with the model files, or fix the path",
+        )
+    ]
 
 
 def base_settings(repo: GitRepo, base: str | None) -> Settings:
@@ -73,13 +232,18 @@ def collect_worktree(repo: GitRepo) -> Collected:
     policy_path = os.path.join(repo.root, POLICY_FILE)
     settings = Settings()
     violations: list[Violation] = []
+    head: _HeadSettings | None = None
     if os.path.lexists(policy_path):
-        parsed = parse_settings(read_worktree(policy_path, POLICY_FILE))
+        parsed, document = load_settings(read_worktree(policy_path, POLICY_FILE))
         if isinstance(parsed, Rejected):
             violations.extend(parsed.violations)  # the files are judged under the defaults meanwhile
         else:
             settings = parsed
-    collected = _collect_files(repo, settings, _walk(repo, settings.models_dir), lazy=True)
+            head = _HeadSettings(parsed, document)
+    entries = _walk(repo, settings.models_dir)
+    if head is not None:
+        violations.extend(_missing_folder(head, entries))
+    collected = _collect_files(repo, settings, entries, lazy=True)
     collected.violations.extend(violations)
     return collected
 
@@ -150,12 +314,6 @@ def _parse(repo: GitRepo, path: str, entry: Entry) -> Parsed:
     return parse_model(path, read(repo, path, entry))
 
 
-def _judge_policy(repo: GitRepo, path: str, entry: Entry, collected: Collected) -> None:
-    parsed = parse_settings(read(repo, path, entry))
-    if isinstance(parsed, Rejected):
-        collected.violations.extend(parsed.violations)
-
-
 def _add_twins(repo: GitRepo, head: str, files: list[FileChange]) -> None:
     """Note changed model files that share a name with a sibling (fraud.yaml beside fraud.yml)."""
     present = [c for c in files if c.head is not None and not isinstance(c.head, Rejected)]
@@ -166,7 +324,7 @@ def _add_twins(repo: GitRepo, head: str, files: list[FileChange]) -> None:
     for index, change in enumerate(files):
         twins = tuple(p for p in siblings.get(change.path, ()) if p in found)
         if twins:
-            files[index] = FileChange(change.path, change.base, change.head, twins)
+            files[index] = replace(change, twins=twins)
 
 
 def _siblings(path: str) -> list[str]:

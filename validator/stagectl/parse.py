@@ -77,23 +77,31 @@ def _version_at(data: Any, path: tuple[Any, ...]) -> int | None:
 
 def parse_settings(content: Content | None, path: str = POLICY_FILE) -> Settings | Rejected:
     """Read `stagectl.yaml` (None: absent, defaults). Every problem is a `policy` violation."""
+    return load_settings(content, path)[0]
+
+
+def load_settings(content: Content | None, path: str = POLICY_FILE) -> tuple[Settings | Rejected, Document | None]:
+    """`parse_settings`, and the document it read (None: absent, unreadable or only comments).
+
+    The document says which keys the file names and where, for errors about a settings change.
+    """
     if content is None:
-        return Settings()
+        return Settings(), None
     if isinstance(content, Unreadable):
-        return Rejected(path, (Violation(path, 1, 1, "policy", content.message),))
+        return Rejected(path, (Violation(path, 1, 1, "policy", content.message),)), None
     loaded = yamlsafe.load(content)
     if loaded.document is None:
         return Rejected(
             path,
             tuple(Violation(path, p.position.line, p.position.column, "policy", p.message) for p in loaded.problems),
-        )
+        ), None
     document: Document = loaded.document
     if document.data is None:  # a file of comments: all defaults
-        return Settings()
+        return Settings(), None
     errors = schemas.schema_errors(document.data, "policy")
     if errors:
-        return Rejected(path, tuple(_policy_violation(path, document, e.path, e.message) for e in errors))
-    return settings_from_data(document.data)
+        return Rejected(path, tuple(_policy_violation(path, document, e.path, e.message) for e in errors)), document
+    return settings_from_data(document.data), document
 
 
 def _policy_violation(path: str, document: Document, where: tuple[Any, ...], message: str) -> Violation:

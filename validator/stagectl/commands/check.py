@@ -9,7 +9,7 @@ from stagectl import ghactions
 from stagectl.collect import collect
 from stagectl.gitio import GitRepo
 from stagectl.history import GitHistory
-from stagectl.judge import judge
+from stagectl.judge import judge, judge_settings
 from stagectl.model import Violation
 from stagectl.report import CheckResult, Output, reporters
 from stagectl.targets import Request, select
@@ -30,6 +30,7 @@ def run(
         found = judge(
             collected.files, collected.settings.policy, GitHistory(repo, target.base), standalone=target.standalone
         )
+    found += judge_settings(collected.settings_change)
     violations = tuple(sorted(found + collected.violations, key=Violation.sort_key))
     result = CheckResult(target.base, target.head, collected.files_checked, violations)
     fmt = fmt or ("github" if ghactions.in_actions(env) else "text")
