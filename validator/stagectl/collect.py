@@ -10,7 +10,7 @@ import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from stagectl.contents import read, read_worktree
+from stagectl.contents import read, read_many, read_worktree
 from stagectl.errors import FatalError
 from stagectl.gitio import REGULAR_MODE, SUBMODULE_MODE, SYMLINK_MODE, Entry, GitRepo, PathChange
 from stagectl.judge import FileChange
@@ -67,6 +67,7 @@ def collect(repo: GitRepo, target: Target) -> Collected:
         files = _moved(repo, target.base, base_dir, head_dir, listing, violations)
     _add_twins(repo, target.head, files)
     settings_change = None
+    also_read = 0  # model files read only to see what the new registry mapping does to them
     if head is not None:
         mapping_changed = Mapping.from_settings(settings.registry) != Mapping.from_settings(head.settings.registry)
         if listing is None and (mapping_changed or _names_models_dir(head)):
@@ -74,9 +75,11 @@ def collect(repo: GitRepo, target: Target) -> Collected:
         if listing is not None:
             violations.extend(_missing_folder(head, listing))
             if mapping_changed:
-                models = _head_models(repo, head_dir, listing, files)
+                paths = sorted(path for path in listing if classify(path, head_dir) == "model")
+                also_read = len(set(paths) - {change.path for change in files})
+                models = _head_models(repo, paths, listing, files)
                 settings_change = SettingsChange(settings, head.settings, head.document, models)
-    return Collected(settings, files, violations, len(files), settings_change)
+    return Collected(settings, files, violations, len(files) + also_read, settings_change)
 
 
 def _changed_in_place(
@@ -163,17 +166,26 @@ def _head_listing(repo: GitRepo, target: Target, folder: str, changes: list[Path
     return entries
 
 
-def _head_models(repo: GitRepo, models_dir: str, listing: dict[str, Entry], files: list[FileChange]) -> list[ModelFile]:
-    """Every valid model file at the head, one per model name (reusing what was already read)."""
+def _head_models(
+    repo: GitRepo, paths: list[str], listing: dict[str, Entry], files: list[FileChange]
+) -> Iterator[ModelFile]:
+    """The valid model files at these head paths, one per model name (reusing what was already read).
+
+    Lazily: each is parsed, judged and dropped before the next, so memory stays flat.
+    """
     read_already = {change.path: change.head for change in files}
-    models: dict[str, ModelFile] = {}
-    for path, entry in sorted(listing.items()):
-        if classify(path, models_dir) != "model":
-            continue
-        parsed = read_already[path] if path in read_already else _parse(repo, path, entry)
-        if isinstance(parsed, ModelFile):
-            models.setdefault(parsed.name, parsed)
-    return list(models.values())
+    unread = iter(_parse_many(repo, [(path, listing[path]) for path in paths if path not in read_already]))
+    names: set[str] = set()
+    for path in paths:
+        found = read_already[path] if path in read_already else next(unread)
+        if isinstance(found, ModelFile) and found.name not in names:
+            names.add(found.name)
+            yield found
+
+
+def _parse_many(repo: GitRepo, items: list[tuple[str, Entry]]) -> Iterator[Parsed]:
+    for (path, _entry), content in zip(items, read_many(repo, items), strict=True):
+        yield parse_model(path, content)
 
 
 def _head_settings(repo: GitRepo, change: PathChange, violations: list[Violation]) -> _HeadSettings | None:

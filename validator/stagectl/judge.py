@@ -52,7 +52,9 @@ def judge_settings(change: SettingsChange | None) -> list[Violation]:
     """What a change to `stagectl.yaml` would do beyond its own policy: every settings rule."""
     if change is None:
         return []
-    return sorted((v for rule in settings_rules() for v in rule.check(change)), key=Violation.sort_key)
+    rules = settings_rules()
+    found = [violation for model in change.models for rule in rules for violation in rule.check(change, model)]
+    return sorted(found, key=Violation.sort_key)
 
 
 @dataclass(frozen=True)

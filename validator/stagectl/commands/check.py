@@ -30,7 +30,7 @@ def run(
         found = judge(
             collected.files, collected.settings.policy, GitHistory(repo, target.base), standalone=target.standalone
         )
-    found += judge_settings(collected.settings_change)
+        found += judge_settings(collected.settings_change)  # reads the head's model files as it goes
     violations = tuple(sorted(found + collected.violations, key=Violation.sort_key))
     result = CheckResult(target.base, target.head, collected.files_checked, violations)
     fmt = fmt or ("github" if ghactions.in_actions(env) else "text")

@@ -6,7 +6,7 @@ the caller answers lazily (only a rollback asks).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
@@ -34,7 +34,7 @@ class SettingsChange:
     base: Settings
     head: Settings
     document: Document | None  # the head's stagectl.yaml, for positions (None: absent, or only comments)
-    models: Sequence[ModelFile]  # every valid model file in the head's models folder
+    models: Iterable[ModelFile]  # every valid model file in the head's models folder: read once, lazily
 
 
 class History(Protocol):
@@ -79,12 +79,12 @@ class Rule:
     standalone: bool  # also judged by `check --all`, where each file stands alone
 
 
-SettingsCheck = Callable[[SettingsChange], Iterable[Violation]]
+SettingsCheck = Callable[[SettingsChange, ModelFile], Iterable[Violation]]
 
 
 @dataclass(frozen=True)
 class SettingsRule:
-    """A rule over the settings a change leaves, rather than over one model file."""
+    """A rule over what the settings a change leaves do to each model file at the head."""
 
     id: str
     check: SettingsCheck

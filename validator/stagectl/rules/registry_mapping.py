@@ -51,24 +51,21 @@ def alias_moves(model: ModelFile, before: Mapping, after: Mapping) -> list[Alias
     ]
 
 
-def check(change: SettingsChange) -> Iterator[Violation]:
+def check(change: SettingsChange, model: ModelFile) -> Iterator[Violation]:
     before = Mapping.from_settings(change.base.registry)
     after = Mapping.from_settings(change.head.registry)
-    if before == after:
-        return
-    for model in sorted(change.models, key=lambda m: m.name):
-        for move in alias_moves(model, before, after):
-            line, column = _where(change, move, before, after)
-            yield Violation(
-                POLICY_FILE,
-                line,
-                column,
-                RULE_ID,
-                f"{move.describe()}: a remap belongs in a pull request of its own, merged on purpose by someone "
-                "allowed to bypass this check",
-                model.name,
-                move.after if move.after is not None else move.before,
-            )
+    for move in alias_moves(model, before, after):
+        line, column = _where(change, move, before, after)
+        yield Violation(
+            POLICY_FILE,
+            line,
+            column,
+            RULE_ID,
+            f"{move.describe()}: a remap belongs in a pull request of its own, merged on purpose by someone "
+            "allowed to bypass this check",
+            model.name,
+            move.after if move.after is not None else move.before,
+        )
 
 
 def _where(change: SettingsChange, move: AliasMove, before: Mapping, after: Mapping) -> Position:
