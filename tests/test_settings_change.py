@@ -15,6 +15,7 @@ from stagectl.model import ModelFile
 from stagectl.parse import parse_model
 from stagectl.policy import RegistrySettings
 from stagectl.registry.mapping import Mapping
+from stagectl.rules import settings_rules
 from stagectl.rules.registry_mapping import AliasMove, alias_moves
 
 FRAUD = "models/fraud.yaml"
@@ -210,6 +211,22 @@ def test_a_remap_of_a_model_changed_in_the_same_change_is_judged_on_its_head_sta
     ]
 
 
+def test_a_model_the_base_did_not_have_has_no_alias_to_move(repo: Repo) -> None:
+    """A new model under the new mapping is not a remap, nor is a first commit's own mapping."""
+    repo.write(FRAUD, model_yaml("fraud", (1, "staging")))
+    repo.write("stagectl.yaml", "registry:\n  aliases: {staging: candidate}\n")
+    repo.git("add", "-A")
+    assert repo.stagectl("check", "--staged").returncode == 0  # no commits yet: nothing was ever applied
+    repo.commit("first")
+    repo.write("models/churn.yaml", model_yaml("churn", (1, "staging")))
+    repo.write("stagectl.yaml", "registry:\n  aliases: {staging: next}\n")
+    result = repo.stagectl("check", "--format", "json")
+    assert [(e["model"], e["message"].split(":")[0]) for e in result.json()["errors"]] == [
+        ("fraud", "alias 'candidate' of fraud would be dropped from version 1 (no version would have it)"),
+        ("fraud", "alias 'next' of fraud would be added, on version 1 (no version has it now)"),
+    ]
+
+
 def test_a_settings_change_merged_with_git_merge_is_judged(repo: Repo) -> None:
     """Two branches, one swapping the aliases and one moving the folder with a promotion, merged with
     `git merge --no-ff` into a third: the merge is judged like the changes it brings."""
@@ -321,6 +338,10 @@ def test_alias_moves_compare_two_mappings_on_the_same_stages() -> None:
         "alias 'production' of fraud would move from version 2 to version 3",
         "alias 'staging' of fraud would move from version 3 to version 2",
     ]
+
+
+def test_registry_mapping_is_a_registered_rule() -> None:
+    assert [rule.id for rule in settings_rules()] == ["registry-mapping"]
 
 
 def test_check_never_imports_mlflow(repo: Repo) -> None:

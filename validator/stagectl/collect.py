@@ -75,7 +75,8 @@ def collect(repo: GitRepo, target: Target) -> Collected:
         if listing is not None:
             violations.extend(_missing_folder(head, listing))
             if mapping_changed:
-                paths = sorted(path for path in listing if classify(path, head_dir) == "model")
+                added = {change.path for change in files if change.base is None}  # no alias to move yet
+                paths = sorted(p for p in listing if classify(p, head_dir) == "model" and p not in added)
                 also_read = len(set(paths) - {change.path for change in files})
                 models = _head_models(repo, paths, listing, files)
                 settings_change = SettingsChange(settings, head.settings, head.document, models)
