@@ -66,21 +66,25 @@ def collect(repo: GitRepo, target: Target) -> Collected:
         listing = _head_listing(repo, target, head_dir, None)
         files = _moved(repo, target.base, base_dir, head_dir, listing, violations)
     _add_twins(repo, target.head, files)
-    settings_change = None
-    also_read = 0  # model files read only to see what the new registry mapping does to them
-    if head is not None:
-        mapping_changed = Mapping.from_settings(settings.registry) != Mapping.from_settings(head.settings.registry)
-        if listing is None and (mapping_changed or _names_models_dir(head)):
-            listing = _head_listing(repo, target, head_dir, in_folder)
-        if listing is not None:
-            violations.extend(_missing_folder(head, listing))
-            if mapping_changed:
-                added = {change.path for change in files if change.base is None}  # no alias to move yet
-                paths = sorted(p for p in listing if classify(p, head_dir) == "model" and p not in added)
-                also_read = len(set(paths) - {change.path for change in files})
-                models = _head_models(repo, paths, listing, files)
-                settings_change = SettingsChange(settings, head.settings, head.document, models)
-    return Collected(settings, files, violations, len(files) + also_read, settings_change)
+    if head is None:
+        return Collected(settings, files, violations, len(files))
+    if listing is None and (_remaps(settings, head) or _names_models_dir(head)):
+        listing = _head_listing(repo, target, head_dir, in_folder)
+    if listing is None:
+        return Collected(settings, files, violations, len(files))
+    violations.extend(_missing_folder(head, listing))
+    if not _remaps(settings, head):
+        return Collected(settings, files, violations, len(files))
+    added = {change.path for change in files if change.base is None}  # no alias to move yet
+    paths = sorted(p for p in listing if classify(p, head_dir) == "model" and p not in added)
+    also_read = len(set(paths) - {change.path for change in files})  # read only for the mapping
+    remap = SettingsChange(settings, head.settings, head.document, _head_models(repo, paths, listing, files))
+    return Collected(settings, files, violations, len(files) + also_read, remap)
+
+
+def _remaps(base: Settings, head: _HeadSettings) -> bool:
+    """Whether the change alters the registry mapping (the rule then asks what it does to each model)."""
+    return Mapping.from_settings(base.registry) != Mapping.from_settings(head.settings.registry)
 
 
 def _changed_in_place(
