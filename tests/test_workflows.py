@@ -4,18 +4,22 @@ docs/ pinned to a commit of this repository whose action takes the inputs they p
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, Repo, init_repo, model_yaml
 
 BIN = Path(sys.executable).parent  # where pip put zizmor and actionlint
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -176,3 +180,77 @@ def test_the_examples_use_this_repositorys_action_by_commit() -> None:
         for target, comment in uses_lines(path):
             if OUR_ACTION.match(target):
                 assert comment == f"v{version[1]}", f"{path.name}: {target} # {comment}"
+
+
+def test_the_guide_shows_the_examples_as_they_are_and_documents_every_input() -> None:
+    """docs/models-repo.md shows both workflows in full: the tested files, not a drifting copy."""
+    guide = (ROOT / "docs" / "models-repo.md").read_text(encoding="utf-8")
+    for path in EXAMPLES:
+        assert f"```yaml\n{path.read_text(encoding='utf-8')}```" in guide, f"the guide's copy of {path.name} differs"
+    for name in load(ACTION)["inputs"]:
+        assert f"| `{name}` |" in guide, f"action.yml's input {name!r} is not in the guide's table"
+    check_job = load(EXAMPLES[1])["jobs"]["check"]["name"]
+    assert f"**`{check_job}`**" in guide  # the required check's name, as the guide tells users to require it
+    assert "(docs/models-repo.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+# -- the credentials apply.yml wires ------------------------------------------------------------------
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """A registry that refuses everything and notes the Authorization header each request carried."""
+
+    seen: list[str | None]
+
+    def answer(self) -> None:
+        self.seen.append(self.headers.get("Authorization"))
+        body = b'{"error_code": "PERMISSION_DENIED", "message": "recorded"}'
+        self.send_response(403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[str, list[str | None]]]:
+    seen: list[str | None] = []
+    handler = type("Handler", (Recorder,), {"seen": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_unset_credentials_arrive_empty_and_send_nothing(
+    tmp_path: Path, recorder: tuple[str, list[str | None]]
+) -> None:
+    """apply.yml passes the token and the username/password; GitHub gives an unset secret as an empty
+    string. Empty ones must send no credentials at all, and the ones set must be the ones sent."""
+    from registry_helpers import stagectl  # MLflow, imported only by the tests that use it
+
+    url, seen = recorder
+    repo: Repo = init_repo(tmp_path / "models")
+    repo.write("models/fraud.yaml", model_yaml("fraud", (1, "none")))
+    repo.commit()
+    empty = {"MLFLOW_TRACKING_TOKEN": "", "MLFLOW_TRACKING_USERNAME": "", "MLFLOW_TRACKING_PASSWORD": ""}
+    cases = [
+        (empty, None),
+        ({**empty, "MLFLOW_TRACKING_TOKEN": "t0ken"}, "Bearer t0ken"),
+        (
+            {**empty, "MLFLOW_TRACKING_USERNAME": "ci", "MLFLOW_TRACKING_PASSWORD": "pw"},
+            "Basic " + base64.b64encode(b"ci:pw").decode(),
+        ),
+    ]
+    for env, expected in cases:
+        seen.clear()
+        planned = stagectl(repo, "plan", "--registry", url, env={**env, "HOME": str(tmp_path)})
+        assert planned.code in (1, 2) and "recorded" in planned.err, planned.err
+        assert seen and set(seen) == {expected}, (env, seen)
