@@ -219,7 +219,7 @@ def test_files_that_do_not_validate_are_refused_before_the_registry_is_touched(r
     repo.commit("typo")
     result = stagectl(repo, "apply")
     assert result.code == 1
-    assert "models/fraud.yaml:4:5: schema: unknown key 'stgae' in versions[0]: did you mean 'stage'?" in result.out
+    assert "models/fraud.yaml:4:5: schema: unknown key 'stgae' in version 1: did you mean 'stage'?" in result.out
     assert "do not validate, so there is nothing to apply" in result.err
     assert not (repo.path / "mlflow.db").exists()
 
