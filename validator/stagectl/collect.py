@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from stagectl.contents import read, read_many, read_worktree
 from stagectl.errors import FatalError
-from stagectl.gitio import REGULAR_MODE, SUBMODULE_MODE, SYMLINK_MODE, Entry, GitRepo, PathChange
+from stagectl.gitio import REGULAR_MODE, SUBMODULE_MODE, SYMLINK_MODE, WORKTREE, Entry, GitRepo, PathChange
 from stagectl.judge import FileChange
 from stagectl.model import Document, ModelFile, Parsed, Rejected, Violation
 from stagectl.parse import MODEL_SUFFIXES, load_settings, model_stem, parse_model, parse_settings
@@ -29,6 +29,7 @@ class Collected:
     violations: list[Violation] = field(default_factory=list)  # found while collecting: policy, file-type
     files_checked: int = 0
     settings_change: SettingsChange | None = None  # set when the change alters the registry mapping
+    policy_edited: bool = False  # the change edits stagectl.yaml (which does not judge it)
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,13 @@ def collect(repo: GitRepo, target: Target) -> Collected:
     violations: list[Violation] = []
     head: _HeadSettings | None = None
     in_folder: list[PathChange] = []
+    policy_edited = False
     for change in repo.diff(target.base, target.head, [base_dir, POLICY_FILE]):
         if change.path == POLICY_FILE:
-            head = _head_settings(repo, change, violations)
+            # The working tree's entry may only be stat-dirty (touched, same bytes): ask the file.
+            policy_edited = target.head != WORKTREE or repo.worktree_differs(change.path, change.base)
+            if policy_edited:
+                head = _head_settings(repo, change, violations)
         else:
             in_folder.append(change)
     head_dir = head.settings.models_dir if head else base_dir
@@ -66,20 +71,21 @@ def collect(repo: GitRepo, target: Target) -> Collected:
         listing = _head_listing(repo, target, head_dir, None)
         files = _moved(repo, target.base, base_dir, head_dir, listing, violations)
     _add_twins(repo, target.head, files)
+    plain = Collected(settings, files, violations, len(files), policy_edited=policy_edited)
     if head is None:
-        return Collected(settings, files, violations, len(files))
+        return plain
     if listing is None and (_remaps(settings, head) or _names_models_dir(head)):
         listing = _head_listing(repo, target, head_dir, in_folder)
     if listing is None:
-        return Collected(settings, files, violations, len(files))
+        return plain
     violations.extend(_missing_folder(head, listing))
     if not _remaps(settings, head):
-        return Collected(settings, files, violations, len(files))
+        return plain
     added = {change.path for change in files if change.base is None}  # no alias to move yet
     paths = sorted(p for p in listing if classify(p, head_dir) == "model" and p not in added)
     also_read = len(set(paths) - {change.path for change in files})  # read only for the mapping
     remap = SettingsChange(settings, head.settings, head.document, _head_models(repo, paths, listing, files))
-    return Collected(settings, files, violations, len(files) + also_read, remap)
+    return replace(plain, files_checked=len(files) + also_read, settings_change=remap)
 
 
 def _remaps(base: Settings, head: _HeadSettings) -> bool:
@@ -231,9 +237,18 @@ def _missing_folder(head: _HeadSettings, listing: dict[str, Entry]) -> list[Viol
 
 def base_settings(repo: GitRepo, base: str | None) -> Settings:
     """The policy that judges a change: the base's. An invalid one means the change cannot be judged."""
+    return policy_at(repo, base)[0]
+
+
+def policy_at(repo: GitRepo, base: str | None) -> tuple[Settings, Entry | None]:
+    """The settings at commit `base`, and the policy file's entry there (None: no file, or no commit)."""
     if base is None:
-        return Settings()
+        return Settings(), None
     entry = repo.entries(base, [POLICY_FILE]).get(POLICY_FILE)
+    return _settings(repo, base, entry), entry
+
+
+def _settings(repo: GitRepo, base: str, entry: Entry | None) -> Settings:
     parsed = parse_settings(read(repo, POLICY_FILE, entry) if entry else None)
     if isinstance(parsed, Rejected):
         first = parsed.violations[0]

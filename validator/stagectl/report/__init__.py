@@ -15,6 +15,7 @@ class CheckResult:
     head: str  # a commit sha, "INDEX" or "WORKTREE"
     files_checked: int
     violations: tuple[Violation, ...]
+    notes: tuple[str, ...] = ()  # for people (stderr, annotations), never in the JSON
 
     @property
     def ok(self) -> bool:
