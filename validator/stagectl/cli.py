@@ -6,7 +6,7 @@ import argparse
 import errno
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from stagectl import __version__, display
@@ -26,6 +26,21 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
         raise SystemExit(USAGE_EXIT)
+
+
+class _Formats:
+    """`check --format` choices, read from the reporter registry only when argparse asks (not for --version)."""
+
+    def _names(self) -> tuple[str, ...]:
+        from stagectl.report import FORMATS
+
+        return FORMATS
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,8 +79,9 @@ def _add_check(commands: Any) -> None:
     )
     check.add_argument(
         "--format",
-        choices=("text", "json", "github"),
-        help="output format (default text; github inside GitHub Actions)",
+        choices=_Formats(),
+        metavar="FORMAT",  # argparse would list the choices, importing the reporters, to build any parser
+        help="%(choices)s (default text; github inside GitHub Actions; sarif for code scanning)",
     )
     check.add_argument("-q", "--quiet", action="store_true", help="print errors only, no summary line")
     check.set_defaults(handler=_check)
@@ -112,14 +128,14 @@ def _add_authoring(commands: Any) -> None:
     status.add_argument("model", nargs="?")
     status.add_argument("--stage", choices=stages, help="only versions in this stage")
     status.add_argument("--ref", metavar="REF", help="read this commit instead of HEAD")
-    status.add_argument("--format", choices=("text", "json"), default="text")
+    status.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     status.set_defaults(handler=_status)
 
     history = _command(commands, "history", "every stage change of a model, with commit, author, date and PR")
     history.add_argument("model")
     history.add_argument("--version", type=int, dest="model_version", metavar="N", help="only this version")
     history.add_argument("--at", metavar="DATE|REF", help="only what had happened by then (YYYY-MM-DD, or a commit)")
-    history.add_argument("--format", choices=("text", "json"), default="text")
+    history.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
     history.set_defaults(handler=_history)
 
 

@@ -11,7 +11,7 @@ from stagectl.gitio import GitRepo
 from stagectl.history import GitHistory
 from stagectl.judge import judge
 from stagectl.model import Violation
-from stagectl.report import CheckResult, Output, reporters
+from stagectl.report import CheckResult, Output, reporter
 from stagectl.targets import Request, select
 
 
@@ -33,5 +33,5 @@ def run(
     violations = tuple(sorted(found + collected.violations, key=Violation.sort_key))
     result = CheckResult(target.base, target.head, collected.files_checked, violations)
     fmt = fmt or ("github" if ghactions.in_actions(env) else "text")
-    reporters()[fmt](result, Output(out, err, env, quiet))
+    reporter(fmt)(result, Output(out, err, env, quiet))
     return 0 if result.ok else 1
