@@ -141,3 +141,24 @@ def test_a_hostile_file_name_is_a_relative_uri_and_messages_carry_no_control_cha
     for result in results(log):
         assert where(result)[0] == "models/a%20b%23c.yaml"
         assert not re.search(r"[\x00-\x1f\x7f]", result["message"]["text"])
+
+
+def test_the_readmes_upload_job_pins_upload_sarif_and_passes_actionlint(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Code scanning: `--format sarif`") :]
+    workflow = section[section.index("```yaml\n") + 8 : section.index("```\n", section.index("```yaml\n") + 8)]
+    assert re.search(r"uses: github/codeql-action/upload-sarif@[0-9a-f]{40}  # v\d+\.\d+\.\d+\n", workflow)
+    assert "security-events: write" in workflow and "contents: read" in workflow
+    assert "stagectl check --format sarif" in workflow
+    target = tmp_path / ".github" / "workflows" / "code-scanning.yml"
+    target.parent.mkdir(parents=True)
+    target.write_text(workflow, encoding="utf-8")
+    actionlint = shutil.which("actionlint", path=str(Path(sys.executable).parent))
+    if actionlint is None:
+        pytest.skip("actionlint not installed (pip install -e '.[dev]')")
+    linted = subprocess.run([actionlint, "-oneline", str(target)], capture_output=True, text=True, check=False)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
