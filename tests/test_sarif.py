@@ -92,7 +92,10 @@ def test_every_rule_is_in_the_log_with_a_description_help_and_a_level(repo: Repo
     assert_valid(log)
     assert results(log) == []
     rules = {rule["id"]: rule for rule in log["runs"][0]["tool"]["driver"]["rules"]}
-    readme_ids = set(re.findall(r"^\| `([a-z-]+)` \|", (ROOT / "README.md").read_text(encoding="utf-8"), re.M))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## The rules") :]
+    table = table[: table.index("\n## ")]
+    readme_ids = set(re.findall(r"^\| `([a-z-]+)` \|", table, re.M))
     expected = readme_ids | {rule.id for rule in all_rules()} | {"registry-mapping"}
     assert len(readme_ids) >= 16
     assert set(rules) == expected
