@@ -165,3 +165,21 @@ def test_the_readmes_upload_job_pins_upload_sarif_and_passes_actionlint(tmp_path
         pytest.skip("actionlint not installed (pip install -e '.[dev]')")
     linted = subprocess.run([actionlint, "-oneline", str(target)], capture_output=True, text=True, check=False)
     assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_the_format_choices_come_from_the_reporter_registry_and_version_does_not_load_it(repo: Repo) -> None:
+    import subprocess
+    import sys
+
+    from stagectl.report import FORMATS
+
+    assert "sarif" in FORMATS
+    wrong = repo.stagectl("check", "--format", "nope")
+    assert wrong.returncode == 2 and len(wrong.stderr.splitlines()) == 1
+    assert all(repr(name) in wrong.stderr for name in FORMATS)
+    assert ", ".join(FORMATS) in " ".join(repo.stagectl("check", "--help").stdout.split())
+    timed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "stagectl", "--version"], capture_output=True, text=True, check=True
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in timed.stderr.splitlines() if "|" in line}
+    assert "stagectl.cli" in imported and not {"stagectl.report", "stagectl.model"} & imported
