@@ -6,7 +6,7 @@ import argparse
 import errno
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from stagectl import __version__, display
@@ -87,6 +87,21 @@ example:
 }
 
 
+class _Formats:
+    """`check --format` choices, read from the reporter registry only when argparse asks (not for --version)."""
+
+    def _names(self) -> tuple[str, ...]:
+        from stagectl.report import FORMATS
+
+        return FORMATS
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stagectl", description="GitOps for machine-learning model stages.")
     parser.add_argument("--version", action="version", version=f"stagectl {__version__}")
@@ -129,10 +144,12 @@ def _add_check(commands: Any) -> None:
     )
     check.add_argument(
         "--format",
-        choices=("text", "json", "github"),
+        choices=_Formats(),
+        metavar="FORMAT",  # argparse would list the choices, importing the reporters, to build any parser
         help="text: one 'file:line:col: rule: message' line per error, the summary on stderr (the default); "
         "json: one JSON object {ok, base, head, files_checked, errors}; github: an ::error annotation per "
-        "error and a table in $GITHUB_STEP_SUMMARY (the default inside GitHub Actions)",
+        "error and a table in $GITHUB_STEP_SUMMARY (the default inside GitHub Actions); sarif: a SARIF 2.1.0 "
+        "log for code scanning; markdown: the pull-request comment",
     )
     check.add_argument("-q", "--quiet", action="store_true", help="print errors only, no summary line")
     check.set_defaults(handler=_check)
@@ -179,14 +196,21 @@ def _add_authoring(commands: Any) -> None:
     status.add_argument("model", nargs="?")
     status.add_argument("--stage", choices=stages, help="only versions in this stage")
     status.add_argument("--ref", metavar="REF", help="read this commit instead of HEAD")
-    status.add_argument("--format", choices=("text", "json"), default="text", help=_TABLE_OR_JSON)
+    status.add_argument(
+        "--format", choices=("text", "json", "markdown"), default="text", help=_TABLE_OR_JSON + "; markdown: a table"
+    )
     status.set_defaults(handler=_status)
 
     history = _command(commands, "history", "every stage change of a model, with commit, author, date and PR")
     history.add_argument("model")
     history.add_argument("--version", type=int, dest="model_version", metavar="N", help="only this version")
     history.add_argument("--at", metavar="DATE|REF", help="only what had happened by then (YYYY-MM-DD, or a commit)")
-    history.add_argument("--format", choices=("text", "json"), default="text", help=_TABLE_OR_JSON)
+    history.add_argument(
+        "--format",
+        choices=("text", "json", "mermaid"),
+        default="text",
+        help=_TABLE_OR_JSON + "; mermaid: a gantt timeline of each version's stages",
+    )
     history.set_defaults(handler=_history)
 
 

@@ -11,7 +11,7 @@ from stagectl.gitio import INDEX, WORKTREE, GitRepo
 from stagectl.history import GitHistory
 from stagectl.judge import judge, judge_settings
 from stagectl.model import Violation
-from stagectl.report import CheckResult, Output, reporters
+from stagectl.report import CheckResult, Output, reporter
 from stagectl.targets import Request, Target, select
 
 
@@ -35,7 +35,7 @@ def run(
         said = _notes(repo, target, collected, violations, ghactions.in_actions(env))
     result = CheckResult(target.base, target.head, collected.files_checked, violations, said)
     fmt = fmt or ("github" if ghactions.in_actions(env) else "text")
-    reporters()[fmt](result, Output(out, err, env, quiet))
+    reporter(fmt)(result, Output(out, err, env, quiet))
     return 0 if result.ok else 1
 
 

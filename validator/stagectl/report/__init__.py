@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TextIO
@@ -48,11 +49,18 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+_MODULES = {"text": "text", "json": "jsonout", "github": "github", "sarif": "sarif"}
+
+FORMATS = tuple(_MODULES)
+"""The `--format` choices of `check`: one reporter module each, imported only when chosen."""
+
+
+def reporter(name: str) -> Reporter:
+    module = importlib.import_module(f"stagectl.report.{_MODULES[name]}")
+    found: Reporter = module.report
+    return found
+
+
 def reporters() -> dict[str, Reporter]:
-    """Format name -> reporter; also the `--format` choices."""
-    from stagectl.report import github, jsonout, text
-
-    return {"text": text.report, "json": jsonout.report, "github": github.report}
-
-
-FORMATS = ("text", "json", "github")
+    """Format name -> reporter."""
+    return {name: reporter(name) for name in FORMATS}

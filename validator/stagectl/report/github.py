@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from stagectl.ghactions import escape_data, escape_property
+from stagectl.markdown import cell
 from stagectl.report import CheckResult, Output, summary_line
 
 
@@ -28,17 +29,12 @@ def report(result: CheckResult, output: Output) -> None:
 
 def markdown(result: CheckResult) -> str:
     lines = ["### stagectl check", ""]
-    lines += [f"> **Note:** {_cell(note)}\n" for note in result.notes]
+    lines += [f"> **Note:** {cell(note)}\n" for note in result.notes]
     if result.ok:
         lines.append(f"✅ {summary_line(result).removeprefix('stagectl: ')}")
         return "\n".join(lines) + "\n\n"
     lines.append(f"❌ {summary_line(result).removeprefix('stagectl: ')}")
     lines += ["", "| file | line | rule | message |", "|---|---|---|---|"]
     for v in result.violations:
-        lines.append(f"| `{_cell(v.file)}` | {v.line}:{v.column} | `{v.rule}` | {_cell(v.message)} |")
+        lines.append(f"| `{cell(v.file)}` | {v.line}:{v.column} | `{v.rule}` | {cell(v.message)} |")
     return "\n".join(lines) + "\n\n"
-
-
-def _cell(text: str) -> str:
-    """Keep a table cell one cell: no pipes, no newlines, no raw HTML."""
-    return " ".join(text.split()).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
