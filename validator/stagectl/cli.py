@@ -64,8 +64,8 @@ def _add_check(commands: Any) -> None:
     )
     check.add_argument(
         "--format",
-        choices=("text", "json", "github"),
-        help="output format (default text; github inside GitHub Actions)",
+        choices=("text", "json", "github", "markdown"),
+        help="output format (default text; github inside GitHub Actions; markdown: the pull-request comment)",
     )
     check.add_argument("-q", "--quiet", action="store_true", help="print errors only, no summary line")
     check.set_defaults(handler=_check)

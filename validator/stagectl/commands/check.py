@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from stagectl import ghactions
 from stagectl.collect import collect
+from stagectl.errors import FatalError
 from stagectl.gitio import GitRepo
 from stagectl.history import GitHistory
-from stagectl.judge import judge
+from stagectl.judge import FileChange, judge
 from stagectl.model import Violation
+from stagectl.moves import summarise
+from stagectl.policy import POLICY_FILE, Policy
 from stagectl.report import CheckResult, Output, reporters
-from stagectl.targets import Request, select
+from stagectl.targets import Request, Target, select
 
 
 def run(
@@ -27,11 +30,58 @@ def run(
     with GitRepo.discover(cwd) as repo:
         target = select(repo, request, env)
         collected = collect(repo, target)
-        found = judge(
-            collected.files, collected.settings.policy, GitHistory(repo, target.base), standalone=target.standalone
-        )
-    violations = tuple(sorted(found + collected.violations, key=Violation.sort_key))
-    result = CheckResult(target.base, target.head, collected.files_checked, violations)
+        changed: list[FileChange] = [] if target.standalone else list(collected.files)
+        policy = collected.settings.policy
+        judged_files = collected.files if target.standalone else changed  # --all: read lazily, once
+        found = judge(judged_files, policy, GitHistory(repo, target.base), standalone=target.standalone)
+        policy_file = bool(target.base and repo.entries(target.base, [POLICY_FILE]).get(POLICY_FILE))
+    approved, unmet, notes = _approvals(changed, policy, target, env, gate=fmt != "markdown")
+    violations = tuple(sorted(found + collected.violations + unmet, key=Violation.sort_key))
+    moves = summarise(changed, collected.settings.registry) if fmt == "markdown" else ()
+    result = CheckResult(
+        target.base, target.head, collected.files_checked, violations, moves, approved, notes, policy_file
+    )
     fmt = fmt or ("github" if ghactions.in_actions(env) else "text")
+    if fmt != "markdown":
+        for note in notes:
+            err.write(f"stagectl: note: {note}\n")  # never a silent pass, even with -q
     reporters()[fmt](result, Output(out, err, env, quiet))
     return 0 if result.ok else 1
+
+
+def _approvals(
+    files: Sequence[FileChange], policy: Policy, target: Target, env: Mapping[str, str], gate: bool
+) -> tuple[tuple[str, ...], list[Violation], tuple[str, ...]]:
+    """(outcomes in words, violations, notes): judged from the pull request's reviews in Actions;
+    anywhere else, or for a head that is not a commit, noted as not judged (never a silent pass).
+
+    The check (`gate`) without a token cannot run; the comment (markdown) without one says that the
+    required check judges the approvals, which it re-runs on each review.
+    """
+    if not policy.approvals:
+        return (), [], ()
+    from stagectl import approvals
+
+    needed = approvals.requirements(files, policy)
+    if not needed:
+        return (), [], ()
+    pr = ghactions.pull_request(env)
+    if pr is None or target.head in ("INDEX", "WORKTREE"):
+        why = "with no pull request (the pull request's check judges it)"
+        return (), [], tuple(approvals.not_judged(needed, why))
+    from stagectl import githubapi
+
+    token = githubapi.token_from(env)
+    if token is None and not gate:
+        why = 'the required check "stagectl check" judges it from the reviews, again on each review'
+        return (), [], tuple(approvals.not_judged(needed, why))
+    if token is None:
+        raise FatalError(
+            "the approval rule needs GitHub's API: set GITHUB_TOKEN in the step's env "
+            "(GITHUB_TOKEN: ${{ github.token }}) and give the job `permissions: pull-requests: read`"
+        )
+    client = githubapi.GitHub.from_env(env, token)
+    found = approvals.approvers(client.reviews(pr.repository, pr.number), pr.head_sha)
+    outcomes = approvals.judge(needed, found, client.in_team)
+    violations = [v for v in (o.violation() for o in outcomes) if v is not None]
+    return tuple(o.words() for o in outcomes), violations, ()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from stagectl.model import Violation
+
+if TYPE_CHECKING:
+    from stagectl.moves import ModelMoves
 
 
 @dataclass(frozen=True)
@@ -15,6 +18,10 @@ class CheckResult:
     head: str  # a commit sha, "INDEX" or "WORKTREE"
     files_checked: int
     violations: tuple[Violation, ...]
+    moves: tuple[ModelMoves, ...] = ()  # what merging does, per model (for --format markdown)
+    approvals: tuple[str, ...] = ()  # the approval rule's findings, in words (met or not)
+    notes: tuple[str, ...] = ()  # what was not judged here, and why (stderr, and the markdown)
+    policy_file: bool = False  # the base has a stagectl.yaml (else the defaults judged)
 
     @property
     def ok(self) -> bool:
@@ -49,9 +56,9 @@ def plural(count: int, noun: str) -> str:
 
 def reporters() -> dict[str, Reporter]:
     """Format name -> reporter; also the `--format` choices."""
-    from stagectl.report import github, jsonout, text
+    from stagectl.report import github, jsonout, markdown, text
 
-    return {"text": text.report, "json": jsonout.report, "github": github.report}
+    return {"text": text.report, "json": jsonout.report, "github": github.report, "markdown": markdown.report}
 
 
-FORMATS = ("text", "json", "github")
+FORMATS = ("text", "json", "github", "markdown")
