@@ -108,6 +108,22 @@ def _add_authoring(commands: Any) -> None:
     new.add_argument("model")
     new.set_defaults(handler=_new)
 
+    owners = _command(
+        commands, "owners", "the CODEOWNERS lines that give each model file its owners (print, check, write)"
+    )
+    mode = owners.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--check",
+        nargs="?",
+        const=".github/CODEOWNERS",
+        metavar="FILE",
+        help="exit 1 when FILE's stagectl block differs (default .github/CODEOWNERS)",
+    )
+    mode.add_argument(
+        "--write", nargs="?", const=".github/CODEOWNERS", metavar="FILE", help="update (or add) the block in FILE"
+    )
+    owners.set_defaults(handler=_owners)
+
     status = _command(commands, "status", "every model's versions by stage, from HEAD (or --ref)")
     status.add_argument("model", nargs="?")
     status.add_argument("--stage", choices=stages, help="only versions in this stage")
@@ -143,6 +159,12 @@ def _new(args: argparse.Namespace) -> int:
     from stagectl.commands import new
 
     return new.run(args.model, sys.stdout, sys.stderr)
+
+
+def _owners(args: argparse.Namespace) -> int:
+    from stagectl.commands import owners
+
+    return owners.run(args.check, args.write, sys.stdout, sys.stderr)
 
 
 def _status(args: argparse.Namespace) -> int:
