@@ -224,6 +224,8 @@ def test_a_team_members_approval_counts_and_a_non_members_does_not(promotion: Re
     assert refused.returncode == 1 and "(has 0)" in approval_errors(refused)[0]
     github.reviews("acme/models", 7, [review("carol", "APPROVED", head, 1), review("bob", "APPROVED", head, 2)])
     assert check(promotion, env).returncode == 0
+    rendered = promotion.stagectl("check", "--format", "markdown", env=env)  # with a token, the comment says who
+    assert "- ✅ moving fraud version 4 to production: approved by `@bob`\n" in rendered.stdout
 
 
 def test_a_team_the_token_cannot_see_is_an_error_not_a_pass(promotion: Repo, github: FakeGitHub) -> None:
@@ -250,7 +252,7 @@ def test_in_a_pull_request_without_a_token_the_check_cannot_run(promotion: Repo,
     # The comment is not the gate: it says the required check judges the approvals.
     rendered = promotion.stagectl("check", "--format", "markdown", env=in_pull_request(promotion, github, token=None))
     assert rendered.returncode == 0
-    assert "not judged here, the required check &quot;stagectl check&quot; judges it" in rendered.stdout
+    assert 'not judged here, the required check "stagectl check" judges it' in rendered.stdout
 
 
 def test_outside_github_the_rule_says_it_was_not_judged(promotion: Repo) -> None:

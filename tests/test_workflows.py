@@ -285,3 +285,11 @@ def test_unset_credentials_arrive_empty_and_send_nothing(
         planned = stagectl(repo, "plan", "--registry", url, env={**env, "HOME": str(tmp_path)})
         assert planned.code in (1, 2) and "recorded" in planned.err, planned.err
         assert seen and set(seen) == {expected}, (env, seen)
+
+
+def test_the_reviews_guide_shows_the_comment_workflows_as_they_are() -> None:
+    guide = (ROOT / "docs" / "reviews.md").read_text(encoding="utf-8")
+    for name in ("plan-comment.yml", "plan-comment-post.yml"):
+        text = (ROOT / ".github" / "workflows" / name).read_text(encoding="utf-8")
+        assert f"### `.github/workflows/{name}`\n\n```yaml\n{text}```" in guide, f"the guide's copy of {name} differs"
+    assert "(docs/reviews.md)" in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -84,4 +84,4 @@ def _approvals(
     found = approvals.approvers(client.reviews(pr.repository, pr.number), pr.head_sha)
     outcomes = approvals.judge(needed, found, client.in_team)
     violations = [v for v in (o.violation() for o in outcomes) if v is not None]
-    return tuple(o.words() for o in outcomes), violations, ()
+    return tuple(("✅ " if o.met else "❌ ") + o.words() for o in outcomes), violations, ()

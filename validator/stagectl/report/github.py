@@ -44,8 +44,8 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
 
 
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+!|~^$]|[&<>\"]|@")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+!|~^$]|[&<>]|@")
 
 
 def escape_markdown(text: str) -> str:
