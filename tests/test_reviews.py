@@ -278,3 +278,23 @@ def test_only_moves_into_the_guarded_stage_need_approval(promotion: Repo, github
     promotion.commit("no stage change")
     assert check(promotion, env).returncode == 0
     assert not github.seen  # nothing to approve: the API is not asked
+
+
+@pytest.mark.parametrize(
+    "approvals",
+    [
+        "{production: {from: [alice]}}",  # the @ form, as CODEOWNERS writes it
+        "{production: {from: []}}",
+        "{production: {from: ['@alice'], count: 0}}",
+        "{production: {count: 1}}",
+        "{prod: {from: ['@alice']}}",
+        "{production: {from: ['@acme/ml leads']}}",
+    ],
+)
+def test_a_malformed_approvals_policy_is_a_policy_error(repo: Repo, approvals: str) -> None:
+    repo.write(FRAUD, fraud(1, None))
+    repo.commit("base")
+    repo.write("stagectl.yaml", f"policy:\n  approvals: {approvals}\n")
+    result = repo.stagectl("check", "--format", "json")
+    assert result.returncode == 1
+    assert [(e["rule"], e["file"]) for e in result.json()["errors"]] == [("policy", "stagectl.yaml")]
