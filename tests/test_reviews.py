@@ -298,3 +298,22 @@ def test_a_malformed_approvals_policy_is_a_policy_error(repo: Repo, approvals: s
     result = repo.stagectl("check", "--format", "json")
     assert result.returncode == 1
     assert [(e["rule"], e["file"]) for e in result.json()["errors"]] == [("policy", "stagectl.yaml")]
+
+
+def test_the_comment_names_the_aliases_the_registry_mapping_gives(repo: Repo) -> None:
+    repo.write("stagectl.yaml", "registry:\n  aliases: {production: champion, staging: challenger}\n")
+    repo.write(FRAUD, fraud(3, 4, archived=(1, 2)))
+    repo.write("models/old.yaml", "name: old\nversions:\n  - {version: 1, stage: archived, source: s3://o/1}\n")
+    repo.commit("base")
+    repo.write("models/churn.yaml", "name: churn\nversions:\n  - {version: 1, stage: staging, source: s3://c/1}\n")
+    (repo.path / "models/old.yaml").unlink()
+    repo.write(FRAUD, fraud(3, 5, archived=(1, 2, 4)))
+    repo.commit("churn is new, old is gone, fraud 4 archived and 5 registered in staging")
+    rendered = repo.stagectl("check", "--base", "HEAD~1", "--format", "markdown")
+    assert rendered.returncode == 0, rendered.stdout
+    moves = [line for line in rendered.stdout.splitlines() if line.startswith("- `")]
+    assert moves == [
+        "- `churn`: new model, challenger set to 1, version 1 registered \\(staging\\)",
+        "- `fraud`: challenger 4 → 5, version 4 archived, version 5 registered \\(staging\\)",
+        "- `old`: model file deleted",
+    ]
