@@ -34,10 +34,11 @@ def run(
         policy = collected.settings.policy
         judged_files = collected.files if target.standalone else changed  # --all: read lazily, once
         found = judge(judged_files, policy, GitHistory(repo, target.base), standalone=target.standalone)
-        policy_file = bool(target.base and repo.entries(target.base, [POLICY_FILE]).get(POLICY_FILE))
-    approved, unmet, notes = _approvals(changed, policy, target, env, gate=fmt != "markdown")
+        markdown = fmt == "markdown"  # the comment also says which policy judged: one more git read
+        policy_file = markdown and bool(target.base and repo.entries(target.base, [POLICY_FILE]).get(POLICY_FILE))
+    approved, unmet, notes = _approvals(changed, policy, target, env, gate=not markdown)
     violations = tuple(sorted(found + collected.violations + unmet, key=Violation.sort_key))
-    moves = summarise(changed, collected.settings.registry) if fmt == "markdown" else ()
+    moves = summarise(changed, collected.settings.registry) if markdown else ()
     result = CheckResult(
         target.base, target.head, collected.files_checked, violations, moves, approved, notes, policy_file
     )
