@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from stagectl.contents import read, read_worktree
 from stagectl.errors import FatalError
-from stagectl.gitio import REGULAR_MODE, SUBMODULE_MODE, SYMLINK_MODE, Entry, GitRepo
+from stagectl.gitio import REGULAR_MODE, SUBMODULE_MODE, SYMLINK_MODE, WORKTREE, Entry, GitRepo
 from stagectl.judge import FileChange
 from stagectl.model import Parsed, Rejected, Violation
 from stagectl.parse import MODEL_SUFFIXES, model_stem, parse_model, parse_settings
@@ -26,6 +26,7 @@ class Collected:
     files: Iterable[FileChange] = field(default_factory=list)  # a list; read lazily, once, for --all
     violations: list[Violation] = field(default_factory=list)  # found while collecting: policy, file-type
     files_checked: int = 0
+    policy_edited: bool = False  # the change edits stagectl.yaml (which does not judge it)
 
 
 def collect(repo: GitRepo, target: Target) -> Collected:
@@ -35,8 +36,11 @@ def collect(repo: GitRepo, target: Target) -> Collected:
     files: list[FileChange] = []
     collected = Collected(settings, files)
     models_dir = settings.models_dir
+    policy_edited = False
     for change in repo.diff(target.base, target.head, [models_dir, POLICY_FILE]):
         if change.path == POLICY_FILE:
+            # The working tree's entry may only be stat-dirty (touched, same bytes): ask the file.
+            policy_edited = target.head != WORKTREE or repo.worktree_differs(change.path, change.base)
             if change.head is not None:
                 _judge_policy(repo, change.path, change.head, collected)
             continue
@@ -50,14 +54,23 @@ def collect(repo: GitRepo, target: Target) -> Collected:
             if problem:
                 collected.violations.append(problem)
     _add_twins(repo, target.head, files)
-    return Collected(settings, files, collected.violations, len(files))
+    return Collected(settings, files, collected.violations, len(files), policy_edited)
 
 
 def base_settings(repo: GitRepo, base: str | None) -> Settings:
     """The policy that judges a change: the base's. An invalid one means the change cannot be judged."""
+    return policy_at(repo, base)[0]
+
+
+def policy_at(repo: GitRepo, base: str | None) -> tuple[Settings, Entry | None]:
+    """The settings at commit `base`, and the policy file's entry there (None: no file, or no commit)."""
     if base is None:
-        return Settings()
+        return Settings(), None
     entry = repo.entries(base, [POLICY_FILE]).get(POLICY_FILE)
+    return _settings(repo, base, entry), entry
+
+
+def _settings(repo: GitRepo, base: str, entry: Entry | None) -> Settings:
     parsed = parse_settings(read(repo, POLICY_FILE, entry) if entry else None)
     if isinstance(parsed, Rejected):
         first = parsed.violations[0]

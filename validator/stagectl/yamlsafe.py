@@ -20,6 +20,7 @@ import yaml
 from yaml import events
 from yaml.nodes import ScalarNode
 
+from stagectl import yamlhints
 from stagectl.display import quoted, short
 from stagectl.model import START, Document, Path, Position, Span
 
@@ -107,7 +108,13 @@ def _load_with(loader_class: type, content: bytes, spans: bool) -> Loaded:
             return _fail("yaml-syntax", message, Position(line, 1))
         mark = error.problem_mark or error.context_mark
         reason = error.problem or error.context or "invalid YAML"
-        return _fail("yaml-syntax", f"invalid YAML: {reason}", _position(mark))
+        position = _position(mark)
+        advice = yamlhints.hint(content, reason, position.line, position.column) if mark else None
+        if advice is not None:
+            reason = f"{reason}: {advice.text}"
+            if advice.line is not None and advice.column is not None:
+                position = Position(advice.line, advice.column)
+        return _fail("yaml-syntax", f"invalid YAML: {reason}", position)
     except yaml.YAMLError as error:  # reader errors: bad encoding, control characters
         return _fail("yaml-syntax", f"invalid YAML: {_reader_reason(error)}", _reader_position(error))
     except (ValueError, OverflowError, UnicodeError, RecursionError, MemoryError) as error:

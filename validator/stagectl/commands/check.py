@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from stagectl import ghactions
-from stagectl.collect import collect
+from stagectl import ghactions, notes
+from stagectl.collect import Collected, collect
 from stagectl.errors import FatalError
-from stagectl.gitio import GitRepo
+from stagectl.gitio import INDEX, WORKTREE, GitRepo
 from stagectl.history import GitHistory
 from stagectl.judge import FileChange, judge
 from stagectl.model import Violation
@@ -36,16 +36,25 @@ def run(
         found = judge(judged_files, policy, GitHistory(repo, target.base), standalone=target.standalone)
         markdown = fmt == "markdown"  # the comment also says which policy judged: one more git read
         policy_file = markdown and bool(target.base and repo.entries(target.base, [POLICY_FILE]).get(POLICY_FILE))
-    approved, unmet, notes = _approvals(changed, policy, target, env, gate=not markdown)
+        said = _notes(repo, target, collected, tuple(found + collected.violations), ghactions.in_actions(env))
+    approved, unmet, unjudged = _approvals(changed, policy, target, env, gate=not markdown)
     violations = tuple(sorted(found + collected.violations + unmet, key=Violation.sort_key))
     moves = summarise(changed, collected.settings.registry) if markdown else ()
     result = CheckResult(
-        target.base, target.head, collected.files_checked, violations, moves, approved, notes, policy_file
+        target.base,
+        target.head,
+        collected.files_checked,
+        violations,
+        said + unjudged,
+        moves,
+        approved,
+        unjudged,
+        policy_file,
     )
     fmt = fmt or ("github" if ghactions.in_actions(env) else "text")
-    if fmt != "markdown":
-        for note in notes:
-            err.write(f"stagectl: note: {note}\n")  # never a silent pass, even with -q
+    if fmt == "json" or (fmt == "text" and quiet):  # the reporters that keep notes to themselves
+        for note in unjudged:
+            err.write(f"stagectl: note: {note}\n")  # an approval not judged is never a silent pass
     reporters()[fmt](result, Output(out, err, env, quiet))
     return 0 if result.ok else 1
 
@@ -86,3 +95,21 @@ def _approvals(
     outcomes = approvals.judge(needed, found, client.in_team)
     violations = [v for v in (o.violation() for o in outcomes) if v is not None]
     return tuple(("✅ " if o.met else "❌ ") + o.words() for o in outcomes), violations, ()
+
+
+def _notes(
+    repo: GitRepo, target: Target, collected: Collected, violations: tuple[Violation, ...], in_actions: bool
+) -> tuple[str, ...]:
+    """Which policy judged a change that edits it; how to judge a branch when the working tree is clean
+    (for a person at a terminal: a workflow says what it judges in its own file)."""
+    if collected.policy_edited:
+        if target.head == WORKTREE:
+            return (notes.uncommitted_policy("the working tree"),)
+        return (notes.policy_edit(target.base, staged=target.head == INDEX),)
+    nothing_judged = not (collected.files_checked or violations)
+    if in_actions or target.head != WORKTREE or target.standalone or target.base is None or not nothing_judged:
+        return ()
+    default = repo.default_branch()  # a git process only when there was nothing to judge
+    if default is None or default[1] == target.base:
+        return ()
+    return (notes.judge_the_branch(default[0]),)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from stagectl.display import printable
+from stagectl.registry import location
 from stagectl.registry.apply import ModelResult
 from stagectl.registry.plan import Action, Problem
 from stagectl.report import plural
@@ -74,6 +76,7 @@ def write_json(report: RegistryReport, out: TextIO) -> None:
 
 
 def write_text(report: RegistryReport, out: TextIO) -> None:
+    out.write(registry_line(report) + "\n")
     for notice in report.notices:
         out.write(f"note: {notice}\n")
     if report.command == "apply":
@@ -81,6 +84,18 @@ def write_text(report: RegistryReport, out: TextIO) -> None:
     else:
         _plan_text(report, out)
     out.write(summary(report) + "\n")
+
+
+def registry_line(report: RegistryReport) -> str:
+    """Which registry was read: a default sqlite file that is not there yet is otherwise a silent surprise."""
+    line = f"registry: {printable(report.registry)}"
+    path = location.sqlite_file(report.registry)
+    if report.command != "apply" and path:
+        if not os.path.exists(path):
+            line += " (does not exist yet: apply will create it)"
+        elif os.path.getsize(path) == 0:
+            line += " (empty: apply will set it up)"
+    return line
 
 
 def _plan_text(report: RegistryReport, out: TextIO) -> None:

@@ -18,9 +18,10 @@ class CheckResult:
     head: str  # a commit sha, "INDEX" or "WORKTREE"
     files_checked: int
     violations: tuple[Violation, ...]
+    notes: tuple[str, ...] = ()  # for people (stderr, annotations), never in the JSON
     moves: tuple[ModelMoves, ...] = ()  # what merging does, per model (for --format markdown)
     approvals: tuple[str, ...] = ()  # the approval rule's findings, in words (met or not)
-    notes: tuple[str, ...] = ()  # what was not judged here, and why (stderr, and the markdown)
+    unjudged: tuple[str, ...] = ()  # approvals not judged here, and why (also among the notes)
     policy_file: bool = False  # the base has a stagectl.yaml (else the defaults judged)
 
     @property

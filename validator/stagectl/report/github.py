@@ -16,6 +16,8 @@ def report(result: CheckResult, output: Output) -> None:
             for key, value in (("file", v.file), ("line", v.line), ("col", v.column), ("title", v.rule))
         )
         output.out.write(f"::error {properties}::{escape_data(v.message)}\n")
+    for note in result.notes:
+        output.out.write(f"::notice title=stagectl::{escape_data(note)}\n")
     if not output.quiet:
         output.err.write(summary_line(result) + "\n")
     summary_path = output.env.get("GITHUB_STEP_SUMMARY")
@@ -29,6 +31,7 @@ def report(result: CheckResult, output: Output) -> None:
 
 def markdown(result: CheckResult) -> str:
     lines = ["### stagectl check", ""]
+    lines += [f"> **Note:** {_cell(note)}\n" for note in result.notes]
     if result.ok:
         lines.append(f"✅ {summary_line(result).removeprefix('stagectl: ')}")
         return "\n".join(lines) + "\n\n"

@@ -48,9 +48,12 @@ def render(result: CheckResult, env: Mapping[str, str], budget: int = BUDGET) ->
         rows = [_row(v, links, result.head) for v in result.violations]
         sections.append((["", f"**Rules:** ❌ {verdict}", *table], rows, "error"))
     approvals = [f"- {_mentions(text)}" for text in result.approvals]
-    approvals += [f"- ⏳ {_mentions(note)}" for note in result.notes]
+    approvals += [f"- ⏳ {_mentions(note)}" for note in result.unjudged]
     if approvals:
         sections.append((["", "**Approvals:**"], approvals, "approval line"))
+    others = [f"> **Note:** {escape_markdown(note)}" for note in result.notes if note not in result.unjudged]
+    if others:
+        sections.append(([""], others, "note"))
     tail = ["", f"**Policy:** {_policy(result, links)}", ""]
     return _fit(head, sections, tail, budget)
 
