@@ -96,6 +96,9 @@ def test_least_permissions_no_persisted_credentials_no_secrets_outside_apply(pat
     document = load(path)
     assert document["permissions"] == {"contents": "read"}, path.name
     for name, job in document["jobs"].items():
+        if (path.name, name) == POSTER:
+            assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+            continue  # the one job that writes: audited by test_the_plan_comment_is_posted_without_running_the_pr
         assert "write" not in str(job.get("permissions", "")), f"{path.name}: job {name}"
         if "secrets." in str(job):
             assert job.get("environment") == "model-registry", f"{path.name}: job {name} reads secrets"
@@ -103,6 +106,34 @@ def test_least_permissions_no_persisted_credentials_no_secrets_outside_apply(pat
         if str(step.get("uses", "")).startswith("actions/checkout@"):
             assert step["with"]["persist-credentials"] is False, path.name
         assert "${{" not in step.get("run", ""), f"{path.name}: an expression pasted into a script"
+
+
+POSTER = ("plan-comment-post.yml", "post")
+
+
+def test_the_plan_comment_is_posted_without_running_the_pr() -> None:
+    """The rendering job reads the pull request with read-only permissions and uploads text; the posting
+    job (workflow_run, the only write permission of all the workflows) runs nothing of the pull request:
+    no checkout, no install, one action (download-artifact), and a script that reads the artifact as data."""
+    render = load(ROOT / ".github/workflows/plan-comment.yml")
+    assert set(render[True]) == {"pull_request"}
+    [job] = render["jobs"].values()
+    assert "permissions" not in job and "secrets." not in str(render)
+    assert "stagectl check --format markdown" in str(job)
+    assert any(str(s.get("uses", "")).startswith("actions/upload-artifact@") for s in job["steps"])
+    post = load(ROOT / ".github/workflows/plan-comment-post.yml")
+    assert post[True] == {"workflow_run": {"workflows": [render["name"]], "types": ["completed"]}}
+    job = post["jobs"][POSTER[1]]
+    assert "github.event.workflow_run.conclusion == 'success'" in job["if"]
+    uses = [s["uses"] for s in job["steps"] if "uses" in s]
+    assert len(uses) == 1 and uses[0].startswith("actions/download-artifact@"), uses
+    script = "\n".join(s.get("run", "") for s in job["steps"])
+    for forbidden in ("git ", "pip ", "python", "stagectl ", "source ", "eval", "bash "):
+        assert forbidden not in script, forbidden
+    assert "^[1-9][0-9]{0,9}$" in script and '"$RUN_HEAD_SHA"' in script  # the number is checked, not trusted
+    for path in WORKFLOWS:
+        if path.name != POSTER[0]:
+            assert "workflow_run" not in load(path)[True] and "pull_request_target" not in load(path)[True]
 
 
 def zizmor(*paths: Path) -> subprocess.CompletedProcess[str]:
@@ -254,3 +285,11 @@ def test_unset_credentials_arrive_empty_and_send_nothing(
         planned = stagectl(repo, "plan", "--registry", url, env={**env, "HOME": str(tmp_path)})
         assert planned.code in (1, 2) and "recorded" in planned.err, planned.err
         assert seen and set(seen) == {expected}, (env, seen)
+
+
+def test_the_reviews_guide_shows_the_comment_workflows_as_they_are() -> None:
+    guide = (ROOT / "docs" / "reviews.md").read_text(encoding="utf-8")
+    for name in ("plan-comment.yml", "plan-comment-post.yml"):
+        text = (ROOT / ".github" / "workflows" / name).read_text(encoding="utf-8")
+        assert f"### `.github/workflows/{name}`\n\n```yaml\n{text}```" in guide, f"the guide's copy of {name} differs"
+    assert "(docs/reviews.md)" in (ROOT / "README.md").read_text(encoding="utf-8")

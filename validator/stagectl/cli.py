@@ -62,6 +62,13 @@ example (judge this branch as its pull request to main would be judged):
 
 example:
   stagectl new fraud""",
+    "owners": """exit status:
+  0  printed, written, or (--check) the block is up to date
+  1  --check: the file lacks the stagectl owners block, or it differs from the model files' owners
+  2  cannot run: not a git repository, a file that cannot be read
+
+example (in CI, beside stagectl check):
+  stagectl owners --check .github/CODEOWNERS""",
     "status": _READ_EXITS + "\n\nexample:\n  stagectl status --stage production",
     "history": _READ_EXITS + "\n\nexample (what was in production then, and who put it there):\n"
     "  stagectl history fraud --at 2026-11-12",
@@ -149,7 +156,7 @@ def _add_check(commands: Any) -> None:
         help="text: one 'file:line:col: rule: message' line per error, the summary on stderr (the default); "
         "json: one JSON object {ok, base, head, files_checked, errors}; github: an ::error annotation per "
         "error and a table in $GITHUB_STEP_SUMMARY (the default inside GitHub Actions); sarif: a SARIF 2.1.0 "
-        "log for code scanning; markdown: the pull-request comment",
+        "log for code scanning; markdown: the pull-request comment (what merging does, the verdict, the policy)",
     )
     check.add_argument("-q", "--quiet", action="store_true", help="print errors only, no summary line")
     check.set_defaults(handler=_check)
@@ -191,6 +198,22 @@ def _add_authoring(commands: Any) -> None:
     new = _command(commands, "new", "write a new, empty model file")
     new.add_argument("model")
     new.set_defaults(handler=_new)
+
+    owners = _command(
+        commands, "owners", "the CODEOWNERS lines that give each model file its owners (print, check, write)"
+    )
+    mode = owners.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--check",
+        nargs="?",
+        const=".github/CODEOWNERS",
+        metavar="FILE",
+        help="exit 1 when FILE's stagectl block differs (default .github/CODEOWNERS)",
+    )
+    mode.add_argument(
+        "--write", nargs="?", const=".github/CODEOWNERS", metavar="FILE", help="update (or add) the block in FILE"
+    )
+    owners.set_defaults(handler=_owners)
 
     status = _command(commands, "status", "every model's versions by stage, from HEAD (or --ref)")
     status.add_argument("model", nargs="?")
@@ -234,6 +257,12 @@ def _new(args: argparse.Namespace) -> int:
     from stagectl.commands import new
 
     return new.run(args.model, sys.stdout, sys.stderr)
+
+
+def _owners(args: argparse.Namespace) -> int:
+    from stagectl.commands import owners
+
+    return owners.run(args.check, args.write, sys.stdout, sys.stderr)
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from stagectl.model import Violation
+
+if TYPE_CHECKING:
+    from stagectl.moves import ModelMoves
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,10 @@ class CheckResult:
     files_checked: int
     violations: tuple[Violation, ...]
     notes: tuple[str, ...] = ()  # for people (stderr, annotations), never in the JSON
+    moves: tuple[ModelMoves, ...] = ()  # what merging does, per model (for --format markdown)
+    approvals: tuple[str, ...] = ()  # the approval rule's findings, in words (met or not)
+    unjudged: tuple[str, ...] = ()  # approvals not judged here, and why (also among the notes)
+    policy_file: bool = False  # the base has a stagectl.yaml (else the defaults judged)
 
     @property
     def ok(self) -> bool:
@@ -49,7 +56,7 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-_MODULES = {"text": "text", "json": "jsonout", "github": "github", "sarif": "sarif"}
+_MODULES = {"text": "text", "json": "jsonout", "github": "github", "sarif": "sarif", "markdown": "markdown"}
 
 FORMATS = tuple(_MODULES)
 """The `--format` choices of `check`: one reporter module each, imported only when chosen."""

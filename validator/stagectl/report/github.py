@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from stagectl.display import printable
 from stagectl.ghactions import escape_data, escape_property
 from stagectl.markdown import cell
 from stagectl.report import CheckResult, Output, summary_line
@@ -38,3 +41,23 @@ def markdown(result: CheckResult) -> str:
     for v in result.violations:
         lines.append(f"| `{cell(v.file)}` | {v.line}:{v.column} | `{v.rule}` | {cell(v.message)} |")
     return "\n".join(lines) + "\n\n"
+
+
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+!|~^$]|[&<>]|@")
+
+
+def escape_markdown(text: str) -> str:
+    """Text from a file or the registry as inert markdown prose (one line, outside code spans): HTML
+    characters as entities, markdown punctuation backslash-escaped, control characters shown as
+    escapes, and `@` kept from mentioning anyone (a zero-width space after it). The one escaper of
+    the markdown reporters: swap it here."""
+    flat = printable(" ".join(text.split()))
+    return _MARKDOWN_SPECIAL.sub(_escape_one, flat)
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == "@":
+        return "@&#8203;"
+    return _HTML.get(char) or "\\" + char
