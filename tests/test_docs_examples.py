@@ -243,6 +243,7 @@ def test_the_replayer_reads_every_console_block() -> None:
         "`stagectl check`",
         'From an empty registry to "merged PR → production alias moved"',
         "Authoring and audit: a day in the life",
+        "`status --format markdown`",
     ]
 
 

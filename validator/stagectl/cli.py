@@ -153,7 +153,7 @@ def _add_check(commands: Any) -> None:
         "--format",
         choices=_Formats(),
         metavar="FORMAT",  # argparse would list the choices, importing the reporters, to build any parser
-        help="text: one 'file:line:col: rule: message' line per error, the summary on stderr (the default); "
+        help="one of %(choices)s. text: one 'file:line:col: rule: message' line per error, the summary on stderr (the default); "
         "json: one JSON object {ok, base, head, files_checked, errors}; github: an ::error annotation per "
         "error and a table in $GITHUB_STEP_SUMMARY (the default inside GitHub Actions); sarif: a SARIF 2.1.0 "
         "log for code scanning; markdown: the pull-request comment (what merging does, the verdict, the policy)",

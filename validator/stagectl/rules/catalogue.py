@@ -108,6 +108,13 @@ CATALOGUE: tuple[RuleDoc, ...] = (
         "of a model.",
         "Remap aliases in a pull request of its own, merged on purpose by someone allowed to bypass the check.",
     ),
+    RuleDoc(
+        "approval",
+        "In a pull request's check: a version moves into a stage whose `approvals` the pull request's reviews "
+        "do not meet.",
+        "Ask one of the people or teams the message names to approve the pull request at its head commit; "
+        "the check runs again on each review.",
+    ),
 )
 
 
