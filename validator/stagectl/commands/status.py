@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from stagectl.collect import collect_commit
+from stagectl.display import printable
 from stagectl.errors import FatalError
 from stagectl.gitio import GitRepo
 from stagectl.model import STAGES, ModelFile, Rejected
@@ -32,7 +33,7 @@ def run(
         collected = collect_commit(repo, sha)
     models = [file.head for file in collected.files if isinstance(file.head, ModelFile)]
     for unreadable in (file for file in collected.files if isinstance(file.head, Rejected)):
-        err.write(f"stagectl: warning: {unreadable.path} does not pass check at {sha[:12]}: left out\n")
+        err.write(f"stagectl: warning: {printable(unreadable.path)} does not pass check at {sha[:12]}: left out\n")
     if name is not None:
         models = [m for m in models if m.name == name]
         if not models:

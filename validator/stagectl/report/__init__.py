@@ -55,3 +55,19 @@ def reporters() -> dict[str, Reporter]:
 
 
 FORMATS = ("text", "json", "github")
+
+
+SUMMARY_BYTES = 512 * 1024  # GitHub refuses a step summary over 1 MiB; other steps may append too
+
+
+def fit_summary(head: list[str], rows: list[str], tail: list[str], not_shown: Callable[[int], str]) -> str:
+    """A job summary of `head`, as many `rows` as fit in SUMMARY_BYTES, a line counting the rest, `tail`."""
+    used = sum(len(line.encode()) + 1 for line in head + tail) + 200
+    lines = list(head)
+    for index, row in enumerate(rows):
+        used += len(row.encode()) + 1
+        if used > SUMMARY_BYTES:
+            lines += ["", not_shown(len(rows) - index)]
+            break
+        lines.append(row)
+    return "\n".join(lines + tail).rstrip() + "\n\n"
