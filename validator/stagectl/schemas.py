@@ -129,9 +129,7 @@ def _explain(error: ValidationError) -> Iterator[SchemaError]:
         choices = ", ".join(str(choice) for choice in value)
         yield SchemaError(path, keyword, f"{where} must be one of {choices}, not {describe_value(instance)}")
     elif keyword == "propertyNames" or "propertyNames" in error.absolute_schema_path:
-        rule = _KEY_RULES.get(
-            path[-1:] if path and not isinstance(path[-1], int) else (), "must be 1 to 250 characters long"
-        )
+        rule = _KEY_RULES.get(path[-1:], "must be 1 to 250 characters long")
         yield SchemaError(path + (instance,), keyword, f"the key {describe_value(instance)} in {where} {rule}")
     elif keyword == "pattern" and _INVISIBLE_CHAR.search(str(instance)):
         yield SchemaError(
