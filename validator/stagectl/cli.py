@@ -228,7 +228,7 @@ def _report(error: Exception) -> int:
     from stagectl.errors import FatalError
 
     if isinstance(error, FatalError):
-        sys.stderr.write(f"stagectl: error: {error}\n")
+        sys.stderr.write(f"stagectl: error: {display.printable(str(error))}\n")  # one line, whatever it quotes
         return error.exit_code
     if isinstance(error, OSError) and error.errno in _CANNOT_WRITE:
         sys.stderr.write(f"stagectl: error: cannot write: {error.strerror}\n")
@@ -238,5 +238,6 @@ def _report(error: Exception) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return USAGE_EXIT
     name = type(error).__name__
-    sys.stderr.write(f"stagectl: internal error: {name}: {error} (rerun with --debug for the details)\n")
+    shown = display.printable(str(error))
+    sys.stderr.write(f"stagectl: internal error: {name}: {shown} (rerun with --debug for the details)\n")
     return USAGE_EXIT
