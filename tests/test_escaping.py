@@ -191,6 +191,7 @@ def test_the_redacted_uri_is_what_json_and_the_summary_show(repo: Repo, tmp_path
     assert redact("http://h/?T0K3N") == "http://h/?***"
     assert redact("sqlite:////tmp/mlflow.db") == "sqlite:////tmp/mlflow.db"
     assert redact("databricks://profile") == "databricks://profile"
+    assert redact("http://u:PW@h:port/?token=T0K3N") == "http://***@h:port/?***"  # not a URL: nothing after the host
 
 
 # -- the other commands -------------------------------------------------------------------------------

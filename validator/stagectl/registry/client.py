@@ -469,7 +469,12 @@ def condensed(error: BaseException, limit: int = 160) -> str:
 def redact(uri: str) -> str:
     """The URI with no secret in it: a password (http://user:***@host), every query value but a few
     harmless ones (?token=***), and any fragment. What is hidden is also hidden from MLflow's errors."""
-    parts = urllib.parse.urlsplit(uri)
+    parts = _split(uri)
+    if parts is None:  # not a URL at all (`http://[::1`): keep what cannot be a secret
+        scheme, sep, rest = uri.partition("://")
+        host = rest.rpartition("@")[2] if sep else rest
+        shown, hidden = re.split("[?#]", host)[0], "?***" if re.search("[?#]", host) else ""
+        return f"{scheme}{sep}{'***@' if '@' in rest else ''}{shown}{hidden}"
     netloc, query, fragment = parts.netloc, parts.query, parts.fragment
     if parts.password is not None:
         netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
@@ -479,6 +484,15 @@ def redact(uri: str) -> str:
     if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
         return uri
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+
+
+def _split(uri: str) -> urllib.parse.SplitResult | None:
+    try:
+        parts = urllib.parse.urlsplit(uri)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return None
+    return parts
 
 
 def _redact_field(field: str) -> str:
@@ -494,7 +508,9 @@ _HIDDEN: set[str] = set()  # the secrets of the registry URIs this process opene
 
 def hide_secrets_of(uri: str) -> None:
     """Whatever redact() hides in `uri` is also cut from every message first_line() makes of an error."""
-    parts = urllib.parse.urlsplit(uri)
+    parts = _split(uri)
+    if parts is None:
+        return
     found = [parts.password or "", parts.fragment]
     for field in re.split("[&;]", parts.query):
         key, equals, value = field.partition("=")
