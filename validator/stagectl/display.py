@@ -61,16 +61,18 @@ def annotation_property(text: str) -> str:
     return annotation_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-# ASCII punctuation markdown or HTML could act on: each is written as a character reference.
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()<>#+!|&~:@$=\"']")
+# What markdown or HTML could act on inside a line: HTML and entities, code spans, emphasis and
+# strikethrough, links and images, math, mentions, the table's pipes, and the escape character
+# itself. An underscore inside a word (run_id) emphasizes nothing and is left readable.
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]<>|&~$@]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def markdown(text: str) -> str:
     """Text for a markdown table cell or a line of a job summary: shown as written, never interpreted.
 
     One line (no table row can end early), no HTML (`<script>`, `</details>`), no emphasis, links,
-    code spans, emoji codes or mentions: every character that could start one is a character
-    reference, which GitHub shows as the character itself.
+    code spans or mentions: each character that could start one is a character reference, which
+    GitHub shows as the character itself.
     """
     return _MARKDOWN_SPECIAL.sub(lambda m: f"&#{ord(m.group())};", printable(text))
 
