@@ -193,7 +193,7 @@ def markdown(report: RegistryReport) -> str:
             rows.append(f"- reverted on **{md(action.model)}**: {md(action.reverts or '')}")
         for problem in result.errors:
             rows.append(f"- :x: **{md(problem.model)}**: {md(problem.message)}")
-    return fit_summary(head, rows, [], _not_shown)
+    return fit_summary(head, rows, len(rows), _not_shown)
 
 
 def _not_shown(count: int) -> str:

@@ -33,11 +33,11 @@ def markdown(result: CheckResult) -> str:
         return "\n".join(lines) + "\n\n"
     lines.append(f"❌ {summary_line(result).removeprefix('stagectl: ')}")
     lines += ["", "| file | line | rule | message |", "|---|---|---|---|"]
-    rows = [
+    rows = (
         f"| {markdown_code(v.file)} | {v.line}:{v.column} | {markdown_code(v.rule)} | {md(v.message)} |"
         for v in result.violations
-    ]
-    return fit_summary(lines, rows, [], _not_shown)
+    )
+    return fit_summary(lines, rows, len(result.violations), _not_shown)
 
 
 def _not_shown(count: int) -> str:
