@@ -53,6 +53,12 @@ def test_a_utf16_or_utf32_file_is_refused_at_1_1(repo: Repo, encoding: str) -> N
     assert f"the file is {name}, not UTF-8: save it as UTF-8 (reviewers cannot read its diff)" in result.stdout
 
 
+def test_bytes_that_are_not_utf8_are_refused(repo: Repo) -> None:
+    repo.write(FRAUD, b"name: fraud\nversions: []\ndescription: caf\xe9\n")
+    result = repo.stagectl("check", "--all")
+    assert result.returncode == 1 and result.located()[0][3] == "yaml-syntax"
+
+
 def test_a_utf8_byte_order_mark_is_harmless(repo: Repo) -> None:
     repo.write(FRAUD, b"\xef\xbb\xbf" + model_yaml("fraud", (1, "none")).encode())
     assert repo.stagectl("check", "--all").returncode == 0
@@ -77,6 +83,15 @@ def test_case_only_twins_are_one_name_in_every_mode(repo: Repo, twin: str) -> No
     assert repo.stagectl("check", "--base", "base").located() == expected
     assert repo.stagectl("check", "--head", "HEAD").located() == expected
     assert repo.stagectl("check", "--all").located() == sorted([*expected, (FRAUD, 1, 1, "model-name")])
+
+
+def test_new_refuses_a_name_that_differs_only_in_case(repo: Repo) -> None:
+    repo.write(FRAUD, model_yaml("fraud", (1, "none")))
+    repo.commit("base")
+    made = repo.stagectl("new", "Fraud")
+    assert made.returncode == 1
+    assert "models/fraud.yaml is the same model name up to case" in made.stderr
+    assert sorted(p.name for p in (repo.path / "models").iterdir()) == ["fraud.yaml"]
 
 
 def test_a_change_to_one_file_of_distinct_names_lists_nothing_extra(repo: Repo) -> None:
