@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Repo, model_yaml
-from registry_helpers import client, model_file, sqlite_uri, stagectl
+from registry_helpers import Server, client, model_file, sqlite_uri, stagectl
 
 pytest_plugins = ["mlflow_fixtures"]
 
@@ -217,3 +217,15 @@ def test_edit_dry_run_history_and_status_escape_what_they_show(repo: Repo) -> No
         status = repo.stagectl("status", "--format", fmt)
         assert status.returncode == 0
         assert_clean(status.stdout, status.stderr)
+
+
+def test_a_real_server_behind_a_uri_with_a_token_never_shows_it(repo: Repo, mlflow_server: Server) -> None:
+    """MLflow appends its API path to the whole URI, query included: the server answers an error that
+    quotes the URL. stagectl's message says what happened without the token."""
+    repo.write("models/fraud.yaml", model_file("fraud", [(1, "none")]))
+    repo.commit("fraud")
+    for fmt in ("text", "json"):
+        run = repo.stagectl("plan", "--format", fmt, "--registry", f"{mlflow_server.url}/?token=SECRET-TOKEN")
+        assert run.returncode in (1, 2), run
+        assert "SECRET" not in run.stdout + run.stderr, run
+        assert "token=***" in run.stdout + run.stderr
