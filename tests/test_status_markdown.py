@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from conftest import Repo, model_yaml
-from stagectl.markdown import cell
+from stagectl.display import markdown as cell
 
 HEADER = "| model | production | staging | none | archived |"
 
@@ -53,4 +53,4 @@ def test_a_cell_stays_one_inert_cell_whatever_the_text() -> None:
     assert len(rows(f"| {shown} | x |")[0]) == 2
     assert "<" not in shown and ">" not in shown and "`" not in shown and "\n" not in shown
     assert not re.search(r"[\x00-\x1f\x7f\u202e]", shown)
-    assert "\\|" in shown and "&lt;script&gt;" in shown
+    assert "&#124;" in shown and "&#60;script&#62;" in shown

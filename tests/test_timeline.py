@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Repo, init_repo, model_yaml
-from stagectl.markdown import mermaid_text
+from stagectl.display import mermaid_text
 
 FRAUD = "models/fraud.yaml"
 STEPS = (

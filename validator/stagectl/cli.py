@@ -153,7 +153,8 @@ def _add_check(commands: Any) -> None:
         "--format",
         choices=_Formats(),
         metavar="FORMAT",  # argparse would list the choices, importing the reporters, to build any parser
-        help="one of %(choices)s. text: one 'file:line:col: rule: message' line per error, the summary on stderr (the default); "
+        help="one of %(choices)s. text: one 'file:line:col: rule: message' line per error, the summary on "
+        "stderr (the default); "
         "json: one JSON object {ok, base, head, files_checked, errors}; github: an ::error annotation per "
         "error and a table in $GITHUB_STEP_SUMMARY (the default inside GitHub Actions); sarif: a SARIF 2.1.0 "
         "log for code scanning; markdown: the pull-request comment (what merging does, the verdict, the policy)",
@@ -354,7 +355,7 @@ def _report(error: Exception) -> int:
     from stagectl.errors import FatalError
 
     if isinstance(error, FatalError):
-        sys.stderr.write(f"stagectl: error: {error}\n")
+        sys.stderr.write(f"stagectl: error: {display.printable(str(error))}\n")  # one line, whatever it quotes
         return error.exit_code
     if isinstance(error, OSError) and error.errno in _CANNOT_WRITE:
         sys.stderr.write(f"stagectl: error: cannot write: {error.strerror}\n")
@@ -364,5 +365,6 @@ def _report(error: Exception) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return USAGE_EXIT
     name = type(error).__name__
-    sys.stderr.write(f"stagectl: internal error: {name}: {error} (rerun with --debug for the details)\n")
+    shown = display.printable(str(error))
+    sys.stderr.write(f"stagectl: internal error: {name}: {shown} (rerun with --debug for the details)\n")
     return USAGE_EXIT

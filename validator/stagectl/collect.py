@@ -12,7 +12,17 @@ from dataclasses import dataclass, field, replace
 
 from stagectl.contents import read, read_many, read_worktree
 from stagectl.errors import FatalError
-from stagectl.gitio import REGULAR_MODE, SUBMODULE_MODE, SYMLINK_MODE, WORKTREE, Entry, GitRepo, PathChange
+from stagectl.gitio import (
+    INDEX,
+    REGULAR_MODE,
+    SUBMODULE_MODE,
+    SYMLINK_MODE,
+    WORKTREE,
+    Entry,
+    GitRepo,
+    PathChange,
+    literal,
+)
 from stagectl.judge import FileChange
 from stagectl.model import Document, ModelFile, Parsed, Rejected, Violation
 from stagectl.parse import MODEL_SUFFIXES, load_settings, model_stem, parse_model, parse_settings
@@ -306,10 +316,11 @@ def _collect_files(repo: GitRepo, settings: Settings, entries: dict[str, Entry],
             if problem:
                 violations.append(problem)
 
+    twins = same_name([path for path, _ in models])
+
     def files() -> Iterator[FileChange]:
         for path, entry in models:
-            twins = tuple(sibling for sibling in _siblings(path) if sibling in entries)
-            yield FileChange(path, None, _parse(repo, path, entry), twins)
+            yield FileChange(path, None, _parse(repo, path, entry), twins.get(path, ()))
 
     return Collected(settings, files() if lazy else list(files()), violations, len(models))
 
@@ -347,16 +358,51 @@ def _parse(repo: GitRepo, path: str, entry: Entry) -> Parsed:
 
 
 def _add_twins(repo: GitRepo, head: str, files: list[FileChange]) -> None:
-    """Note changed model files that share a name with a sibling (fraud.yaml beside fraud.yml)."""
+    """Note changed model files that share a name with a sibling (fraud.yml, or Fraud.yaml, beside fraud.yaml).
+
+    A sibling under the other suffix is looked up by its exact path. A sibling that differs only
+    in case needs the folder's listing, read once and only when a model file is added: a file
+    that was already there had its twins judged when one of them was added.
+    """
     present = [c for c in files if c.head is not None and not isinstance(c.head, Rejected)]
     if not present:
         return
-    siblings = {c.path: _siblings(c.path) for c in present}
-    found = repo.entries(head, sorted({p for paths in siblings.values() for p in paths}))
+    found = set(repo.entries(head, sorted({p for c in present for p in _siblings(c.path)})))
+    for folder in sorted({posixpath.dirname(c.path) for c in present if c.base is None}):
+        found.update(_model_files_in(repo, head, folder))
+    judged = {c.path for c in present}
+    twins = same_name(found | judged)
     for index, change in enumerate(files):
-        twins = tuple(p for p in siblings.get(change.path, ()) if p in found)
-        if twins:
-            files[index] = replace(change, twins=twins)
+        if change.path in judged and twins.get(change.path):
+            files[index] = replace(change, twins=twins[change.path])
+
+
+def same_name(paths: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Model files that declare one model: the same stem up to case, whatever the suffix.
+
+    fraud.yaml, fraud.yml and Fraud.yaml are one name to a registry or a file system that ignores case.
+    """
+    groups: dict[tuple[str, str], list[str]] = {}
+    for path in sorted(paths):
+        groups.setdefault((posixpath.dirname(path), model_stem(path).casefold()), []).append(path)
+    return {p: tuple(q for q in group if q != p) for group in groups.values() if len(group) > 1 for p in group}
+
+
+def _model_files_in(repo: GitRepo, head: str, folder: str) -> list[str]:
+    """The model files directly in `folder` at `head` (a commit, INDEX or WORKTREE): one listing."""
+    if head == WORKTREE:
+        try:
+            names = os.listdir(os.path.join(repo.root, folder))
+        except OSError:
+            return []
+    elif head == INDEX:
+        out = repo.run("ls-files", "-z", "--", *literal([folder + "/"]))
+        depth = folder.count("/") + 1
+        names = [p.rpartition("/")[2] for p in map(os.fsdecode, out.split(b"\0")) if p.count("/") == depth]
+    else:
+        out = repo.run("ls-tree", "-z", "--name-only", "--full-tree", head, "--", *literal([folder + "/"]))
+        names = [p.rpartition("/")[2] for p in map(os.fsdecode, out.split(b"\0")) if p]
+    return [f"{folder}/{name}" for name in names if posixpath.splitext(name)[1] in MODEL_SUFFIXES]
 
 
 def _siblings(path: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""GitHub Actions: which base an event means, and workflow-command escaping."""
+"""GitHub Actions: which base an event means (workflow-command escaping is in display.py)."""
 
 from __future__ import annotations
 
@@ -79,13 +79,3 @@ def _payload(env: Mapping[str, str]) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise FatalError(f"the event payload {path} is not a JSON object")
     return payload
-
-
-def escape_data(text: str) -> str:
-    """Escape a workflow command's message, as @actions/core does."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """Escape a workflow command's property value (file=, title=), as @actions/core does."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from stagectl import schemas, yamlsafe
+from stagectl.display import quoted
 from stagectl.errors import FatalError
 from stagectl.model import START, Content, Document, ModelFile, Parsed, Rejected, Unreadable, Version, Violation
 from stagectl.policy import POLICY_FILE, Settings, settings_from_data
@@ -46,7 +47,7 @@ def parse_model(path: str, content: Content, spans: bool = False) -> Parsed:
     data = document.data
     name = data.get("name") if isinstance(data, dict) else None
     model = name if isinstance(name, str) and NAME_PATTERN.fullmatch(name) and ".." not in name else stem
-    errors = schemas.schema_errors(data, "model")
+    errors = schemas.schema_errors(data, "model") + _version_numbers(document)
     if errors:
         violations = []
         for error in errors:
@@ -63,6 +64,22 @@ def parse_model(path: str, content: Content, spans: bool = False) -> Parsed:
         for index, entry in enumerate(data["versions"])
     )
     return ModelFile(path=path, name=data["name"], versions=versions, document=document)
+
+
+def _version_numbers(document: Document) -> list[schemas.SchemaError]:
+    """`version: 1.0` (or 0x10, 1_000, 1:30) reads as a number, but not as the one a reader sees: MLflow
+    would make version 1 of `1.0`, and history, register and soak time would not find it."""
+    found = []
+    for path, text in document.numbers.items():
+        if len(path) == 3 and path[0] == "versions" and path[2] == "version":
+            value = document.data["versions"][path[1]]["version"]
+            number = int(value)
+            message = (
+                f"{schemas.describe_path(path)} is written {quoted(text)}, which YAML reads as {number}: "
+                f"write version numbers as plain whole numbers (version: {number})"
+            )
+            found.append(schemas.SchemaError(path, "type", message))
+    return found
 
 
 def _version_at(data: Any, path: tuple[Any, ...]) -> int | None:

@@ -12,6 +12,7 @@ import datetime
 import difflib
 import functools
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -127,9 +128,15 @@ def _explain(error: ValidationError, data: Any) -> Iterator[SchemaError]:
     elif keyword == "enum":
         choices = ", ".join(str(choice) for choice in value)
         yield SchemaError(path, keyword, f"{where} must be one of {choices}, not {describe_value(instance)}")
-    elif keyword == "propertyNames":
+    elif keyword == "propertyNames" or "propertyNames" in error.absolute_schema_path:
+        rule = _KEY_RULES.get(path[-1:], "must be 1 to 250 characters long")
+        yield SchemaError(path + (instance,), keyword, f"the key {describe_value(instance)} in {where} {rule}")
+    elif keyword == "pattern" and _INVISIBLE_CHAR.search(str(instance)):
         yield SchemaError(
-            path + (instance,), keyword, f"the key {describe_value(instance)} in {where} is empty or too long"
+            path,
+            keyword,
+            f"{where} {describe_value(instance)} holds a control character or a bidi control, "
+            "which a reviewer cannot see in a diff: remove it",
         )
     elif keyword in ("pattern", "not"):
         yield SchemaError(
@@ -142,7 +149,7 @@ def _explain(error: ValidationError, data: Any) -> Iterator[SchemaError]:
     elif keyword == "minLength":
         yield SchemaError(path, keyword, f"{where} must not be empty")
     elif keyword == "maxLength":
-        yield SchemaError(path, keyword, f"{where} is longer than {value} characters")
+        yield SchemaError(path, keyword, f"{where} is longer than {value} characters{_LIMIT_WHY}")
     elif keyword == "uniqueItems":
         yield SchemaError(path, keyword, f"{where} lists the same item twice: keep one")
     else:
@@ -162,6 +169,15 @@ _PATTERN_HINT: dict[Path, str] = {
     "at most 128, never '..')",
     ("models_dir",): "must be a relative folder inside the repository (letters, digits, '.', '_', '-', '/'; no '..')",
 }
+
+
+_KEY_RULES: dict[Path, str] = {
+    ("tags",): "is not a tag key the MLflow registry accepts: use 1 to 250 letters, digits, spaces and "
+    "_ - . : / (no '..', '//', './', nor '/' at either end)",
+}
+_LIMIT_WHY = ", the most the MLflow registry stores: shorten it"  # only model files set maxLength
+# What the text patterns refuse: control characters (descriptions may hold newlines and tabs), bidi controls.
+_INVISIBLE_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _unknown_key(key: str, where: str, allowed: list[str]) -> str:

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from stagectl.display import mermaid_text
 from stagectl.history import StageEvent, parse_date
-from stagectl.markdown import mermaid_text
 
 DATE_FORMAT = "YYYY-MM-DD HH:mm:ss"  # Mermaid's (dayjs) spelling of _STRFTIME
 _STRFTIME = "%Y-%m-%d %H:%M:%S"

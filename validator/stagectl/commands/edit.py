@@ -17,6 +17,7 @@ from stagectl import authoring, edit, notes
 from stagectl.authoring import Edit, NothingToDo, Refusal
 from stagectl.collect import policy_at
 from stagectl.contents import read, read_worktree
+from stagectl.display import printable
 from stagectl.errors import FatalError
 from stagectl.gitio import GitRepo
 from stagectl.history import GitHistory, stage_events
@@ -129,7 +130,15 @@ def _diff(path: str, before: bytes, after: bytes) -> list[str]:
     old = before.decode("utf-8", "replace").splitlines(keepends=True)
     new = after.decode("utf-8", "replace").splitlines(keepends=True)
     lines = difflib.unified_diff(old, new, f"a/{path}", f"b/{path}")
-    return [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
+    return [_shown(line) for line in lines]
+
+
+def _shown(line: str) -> str:
+    """A line of the diff: the file's own text, so a control character in it is shown as an escape."""
+    for ending in ("\r\n", "\n"):
+        if line.endswith(ending):
+            return printable(line.removesuffix(ending)) + ending
+    return printable(line) + "\n\\ No newline at end of file\n"
 
 
 def write_atomically(full_path: str, data: bytes) -> None:

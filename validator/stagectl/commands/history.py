@@ -9,6 +9,7 @@ from datetime import datetime, time, timezone
 from typing import TextIO
 
 from stagectl.collect import base_settings
+from stagectl.display import printable
 from stagectl.errors import SHALLOW_NOTE, FatalError
 from stagectl.gitio import GitRepo
 from stagectl.history import StageEvent, parse_date, stage_events
@@ -99,6 +100,7 @@ def _print_text(name: str, events: Sequence[StageEvent], live: list[int], at: st
         change = f"{e.from_stage or 'new'} → {e.to_stage}"
         pr = f"#{e.commit.pr}" if e.commit.pr else ""
         date = e.commit.date[:16].replace("T", " ")
-        out.write(f"{date:<16}  {e.version:>7}  {change:<24}  {e.commit.sha[:10]}  {pr:<6}  {e.commit.author}\n")
+        author = printable(e.commit.author)
+        out.write(f"{date:<16}  {e.version:>7}  {change:<24}  {e.commit.sha[:10]}  {pr:<6}  {author}\n")
     shown = ", ".join(f"version {v}" for v in live) or "nothing"
     out.write(f"\nIn production {f'at {at}' if at else 'now'}: {shown}\n")

@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from stagectl.collect import collect_commit
-from stagectl.display import printable
+from stagectl.display import markdown_code, printable
 from stagectl.errors import FatalError
 from stagectl.gitio import GitRepo
-from stagectl.markdown import cell
 from stagectl.model import STAGES, ModelFile, Rejected
 from stagectl.parse import check_name
 from stagectl.report import Output
@@ -87,7 +86,7 @@ def markdown_table(rows: list[tuple[str, list[tuple[int, str]]]], sha: str, stag
     for model, versions in rows:
         found = {column: ", ".join(str(v) for v, s in versions if s == column) for column in columns}
         shown = [f"**{found[c]}**" if c == "production" and found[c] else found[c] or "–" for c in columns]
-        lines.append(f"| `{cell(model)}` | " + " | ".join(shown) + " |")
+        lines.append(f"| {markdown_code(model)} | " + " | ".join(shown) + " |")
     return "\n".join(lines) + "\n\n"
 
 

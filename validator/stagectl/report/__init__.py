@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
@@ -71,3 +71,20 @@ def reporter(name: str) -> Reporter:
 def reporters() -> dict[str, Reporter]:
     """Format name -> reporter."""
     return {name: reporter(name) for name in FORMATS}
+
+
+SUMMARY_BYTES = 512 * 1024  # GitHub refuses a step summary over 1 MiB; other steps may append too
+
+
+def fit_summary(head: list[str], rows: Iterable[str], total: int, not_shown: Callable[[int], str]) -> str:
+    """A job summary of `head`, then as many of the `total` `rows` as fit in SUMMARY_BYTES, then a line
+    counting the rest. Rows are made lazily: those past the limit are never made."""
+    used = sum(len(line.encode()) + 1 for line in head) + 200
+    lines = list(head)
+    for index, row in enumerate(rows):
+        used += len(row.encode()) + 1
+        if used > SUMMARY_BYTES:
+            lines += ["", not_shown(total - index)]
+            break
+        lines.append(row)
+    return "\n".join(lines).rstrip() + "\n\n"

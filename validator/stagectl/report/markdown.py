@@ -12,10 +12,10 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 
+from stagectl.display import markdown as escape_markdown
 from stagectl.model import Violation
 from stagectl.policy import POLICY_FILE
 from stagectl.report import CheckResult, Output, plural, summary_line
-from stagectl.report.github import escape_markdown
 
 COMMENT_LIMIT = 65_536  # characters GitHub keeps in one comment
 BUDGET = COMMENT_LIMIT - 4_096  # room for what the posting workflow adds (marker, footer)
