@@ -170,8 +170,8 @@ def test_mlflow_limits_are_schema_errors_that_say_the_limit(repo: Repo) -> None:
     ]
     assert "is not a tag key the MLflow registry accepts" in result.stdout
     assert "holds a control character or a bidi control" in result.stdout
-    assert "versions[0].source is longer than 500 characters, the most the MLflow registry stores" in result.stdout
-    assert "versions[0].run_id is longer than 32 characters" in result.stdout
+    assert "source of version 1 is longer than 500 characters, the most the MLflow registry stores" in result.stdout
+    assert "run_id of version 1 is longer than 32 characters" in result.stdout
 
 
 def test_what_check_accepts_apply_writes(repo: Repo) -> None:

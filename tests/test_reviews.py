@@ -93,7 +93,7 @@ def test_the_comment_says_which_alias_moves_and_what_is_archived(promotion: Repo
     rendered = promotion.stagectl("check", "--base", "main", "--format", "markdown", env=env)
     assert rendered.returncode == 0, rendered.stderr
     comment = rendered.stdout
-    assert "- `fraud`: production 3 → 4, version 3 archived, staging removed \\(was 4\\)\n" in comment
+    assert "- `fraud`: production 3 → 4, version 3 archived, staging removed (was 4)\n" in comment
     assert "**Rules:** ✅ 1 model file checked, no errors" in comment
     base = promotion.rev("main")
     assert f"[`stagectl.yaml`](https://github.com/acme/models/blob/{base}/stagectl.yaml) at the base" in comment
@@ -123,8 +123,8 @@ def test_text_from_files_cannot_inject_html_markdown_or_mentions(repo: Repo) -> 
     rendered = repo.stagectl("check", "--base", "HEAD~1", "--format", "markdown")
     assert rendered.returncode == 1
     out = rendered.stdout
-    assert "<img" not in out and "&lt;img" in out
-    assert "@everyone" not in out and "@&#8203;everyone" in out
+    assert "<img" not in out and "&#60;img" in out
+    assert "@everyone" not in out and "&#64;everyone" in out
     assert "](https://evil)" not in out and "\x1b" not in out
     [row] = [line for line in out.splitlines() if line.startswith("| [") or line.startswith("| models")]
     assert row.count(" | ") == 2  # the pipe stayed inside its cell
@@ -304,10 +304,10 @@ def test_the_comment_names_the_aliases_the_registry_mapping_gives(repo: Repo) ->
     repo.write(FRAUD, fraud(3, 5, archived=(1, 2, 4)))
     repo.commit("churn is new, old is gone, fraud 4 archived and 5 registered in staging")
     rendered = repo.stagectl("check", "--base", "HEAD~1", "--format", "markdown")
-    assert rendered.returncode == 0, rendered.stdout
+    assert rendered.returncode == 0
     moves = [line for line in rendered.stdout.splitlines() if line.startswith("- `")]
     assert moves == [
-        "- `churn`: new model, challenger set to 1, version 1 registered \\(staging\\)",
-        "- `fraud`: challenger 4 → 5, version 4 archived, version 5 registered \\(staging\\)",
+        "- `churn`: new model, challenger set to 1, version 1 registered (staging)",
+        "- `fraud`: challenger 4 → 5, version 4 archived, version 5 registered (staging)",
         "- `old`: model file deleted",
     ]

@@ -75,7 +75,7 @@ def _keep_spaces(text: str) -> str:
     """escape_markdown, keeping a leading and a trailing space (the ones around a mention)."""
     lead = " " if text.startswith(" ") else ""
     trail = " " if text.endswith(" ") and text.strip() else ""
-    return lead + escape_markdown(text) + trail
+    return lead + escape_markdown(text.strip()) + trail
 
 
 def _policy(result: CheckResult, links: _Links) -> str:
