@@ -32,7 +32,11 @@ def scalar(text: str) -> str:
 
 def _reads_as_text(text: str) -> bool:
     """YAML 1.1's own answer (PyYAML's resolver): ints, floats, sexagesimals, booleans, dates."""
-    return bool(yaml.SafeLoader.resolve(yaml.SafeLoader, ScalarNode, text, (True, False)) == _STR_TAG)
+    tag = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return bool(tag == _STR_TAG)
+
+
+_RESOLVER = yaml.resolver.Resolver()
 
 
 def double_quoted(text: str) -> str:
