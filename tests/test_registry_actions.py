@@ -91,7 +91,7 @@ def test_apply_then_plan_through_the_action_script(repo: Repo, tmp_path: Path) -
     plan = json.loads(found["plan"])
     assert [a["action"] for a in plan["actions"]] == ["create-model", "create-version", "create-version"] + [
         "set-alias"
-    ] * 2
+    ] * 2 + ["set-tag"]  # stagectl.applied, written last
     summary = runner.summary.read_text()
     assert summary.startswith("### stagectl apply: writes made\n")
     assert "| fraud | 1 | create-version | source s3://b/fraud/1, run_id run-1, stage production |" in summary

@@ -37,6 +37,7 @@ def test_with_nothing_configured_apply_uses_mlflow_db_at_the_root_and_converges(
         "create-version",
         "set-alias",
         "set-alias",
+        "set-tag",  # stagectl.applied: the commit the model was applied from, written last
     ]
 
     applied = stagectl(repo, "apply", "--format", "json", cwd=repo.path / "models")  # from a subfolder too
@@ -75,10 +76,11 @@ def test_a_merged_promotion_moves_the_alias_demoting_first(repo: Repo) -> None:
         ("set-alias", 3, "production"),
         ("set-tag", 3, "stagectl.stage=production"),
         ("set-tag", 3, "stagectl.commit=" + promoted[:12]),
+        ("set-tag", None, "stagectl.applied=" + promoted[:12]),
     ]
     result = stagectl(repo, "apply")
     assert result.code == 0
-    assert "fraud: applied 6 writes" in result.out and "churn: unchanged" in result.out
+    assert "fraud: applied 7 writes" in result.out and "churn: unchanged" in result.out
     fraud = state(sqlite_uri(repo.path / "mlflow.db"), "fraud")
     assert fraud["aliases"] == {"production": 3}
     assert fraud["versions"][3]["tags"]["stagectl.commit"] == promoted
@@ -206,6 +208,7 @@ def test_import_writes_files_that_check_accepts_and_apply_adds_only_bookkeeping(
     assert plan["actions"] and {(a["action"], a["detail"].split("=")[0]) for a in plan["actions"]} == {
         ("set-tag", "stagectl.stage"),
         ("set-tag", "stagectl.commit"),
+        ("set-tag", "stagectl.applied"),
     }
     assert stagectl(repo, "apply").code == 0
     assert stagectl(repo, "plan", "--format", "json").json()["actions"] == []
@@ -275,7 +278,7 @@ def test_the_console_script_prints_no_mlflow_logging(repo: Repo, tmp_path: Path)
     result = repo.stagectl("apply", "--registry", sqlite_uri(tmp_path / "fresh.db"))
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert result.stdout.endswith("apply: 9 writes to 2 models, 0 unchanged\n")
+    assert result.stdout.endswith("apply: 11 writes to 2 models, 0 unchanged\n")
 
 
 def test_without_mlflow_installed_apply_says_how_to_get_it(repo: Repo) -> None:
@@ -488,5 +491,5 @@ def test_a_sqlite_database_that_is_not_mlflows_is_refused_and_left_alone(repo: R
         err = one_line_error(stagectl(repo, command, "--registry", sqlite_uri(other)))
         assert f"{other} is not an MLflow sqlite database (it is some other SQLite database)" in err
     planned = stagectl(repo, "plan", "--registry", sqlite_uri(bare))
-    assert planned.code == 0 and planned.out.endswith("plan: 9 writes to 2 models, 0 up to date\n")
+    assert planned.code == 0 and planned.out.endswith("plan: 11 writes to 2 models, 0 up to date\n")
     assert (other.read_bytes(), bare.read_bytes()) == before

@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from stagectl.registry.client import AlreadyExists, Outcome, RegistryError, first_line
 from stagectl.registry.desired import DesiredModel
-from stagectl.registry.mapping import TAG_LOCK, Mapping
+from stagectl.registry.mapping import TAG_LOCK
+from stagectl.registry.mapping import Mapping as AliasMapping
 from stagectl.registry.plan import Action, ModelPlan, Problem, plan_model
 from stagectl.registry.state import ActualModel
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 LEASE_SECONDS = 20  # a crashed apply's lease blocks others this long at most; renewed while writing
 SETTLE_SECONDS = 1.0  # a written lease holds if it is still there after this
@@ -55,10 +59,11 @@ class ModelResult:
     done: tuple[Action, ...] = ()
     errors: tuple[Problem, ...] = ()  # the plan's refusals, or the write that failed
     notes: tuple[Problem, ...] = ()
+    refusals: tuple[Problem, ...] = ()  # changes the rules refused: the model stays where it was
 
     @property
     def status(self) -> str:
-        if self.plan.errors:
+        if self.plan.errors or self.refusals:
             return "refused"
         if self.errors:
             return "failed"
@@ -69,18 +74,41 @@ class ModelResult:
         return tuple(a for a in self.done if a.reverts)
 
 
+def read_models(
+    reader: Reader, names: Sequence[str], workers: int = 1, absent: Collection[str] = ()
+) -> tuple[dict[str, ActualModel | None], dict[str, Problem]]:
+    """Each model's state (None: not registered), and for those that could not be read, why.
+
+    `absent`: models a listing just found unregistered, so not read.
+    """
+
+    def one(name: str) -> ActualModel | Problem | None:
+        if name in absent:
+            return None
+        try:
+            return reader.read(name)
+        except Exception as error:
+            return Problem(name, None, f"cannot read it from the registry: {_reason(error)}")
+
+    found = _each(one, names, workers)
+    states = {n: f for n, f in zip(names, found, strict=True) if not isinstance(f, Problem)}
+    failed = {n: f for n, f in zip(names, found, strict=True) if isinstance(f, Problem)}
+    return states, failed
+
+
 def plan_models(
     reader: Reader,
     models: Sequence[DesiredModel],
-    mapping: Mapping,
+    mapping: AliasMapping,
     workers: int = 1,
-    absent: Collection[str] = (),
+    known: Mapping[str, ActualModel | None] | None = None,
 ) -> list[ModelResult]:
-    """Read and plan every model; write nothing. `absent`: models known not to be registered (not read)."""
+    """Read and plan every model; write nothing. `known`: states just read (None: not registered), not read again."""
+    known = known or {}
 
     def one(desired: DesiredModel) -> ModelResult:
         try:
-            actual = None if desired.name in absent else reader.read(desired.name)
+            actual = known[desired.name] if desired.name in known else reader.read(desired.name)
             plan = plan_model(desired, actual, mapping)
         except Exception as error:
             return _failed(
@@ -94,27 +122,31 @@ def plan_models(
 def apply_models(
     writer: Writer,
     models: Sequence[DesiredModel],
-    mapping: Mapping,
+    mapping: AliasMapping,
     workers: int = 1,
-    absent: Collection[str] = (),
+    known: Mapping[str, ActualModel | None] | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[ModelResult]:
     """Read, plan and apply every model; each plan is made from the state read just before writing.
 
-    `absent`: models a listing just found unregistered, so not read first (if one was registered
-    since, registering it fails and the model is read and planned again).
+    `known`: states just read (None: not registered), so not read again first (if one changed
+    since, a write fails or the lease says so, and the model is read and planned again).
     """
+    known = known or {}
     return _each(
-        lambda desired: _apply(writer, desired, mapping, desired.name in absent, clock, sleep), models, workers
+        lambda desired: _apply(writer, desired, mapping, known.get(desired.name), desired.name in known, clock, sleep),
+        models,
+        workers,
     )
 
 
 def _apply(
     writer: Writer,
     desired: DesiredModel,
-    mapping: Mapping,
-    absent: bool,
+    mapping: AliasMapping,
+    first: ActualModel | None,
+    read_already: bool,
     clock: Callable[[], float],
     sleep: Callable[[float], None],
 ) -> ModelResult:
@@ -129,12 +161,12 @@ def _apply(
     waited = False
     clashes = 0  # create-model found the name taken
     confirmed = False  # the lease was seen in place after it was written
-    known: ActualModel | None = None  # the state, when this apply just made it and need not read it back
+    known: ActualModel | None = first  # the state, when it was just read (or made) and need not be read again
     try:
         for _ in range(ROUNDS + int(WAIT_SECONDS / POLL_SECONDS)):
             try:
-                actual = known if known is not None else (None if absent else writer.read(name))
-                known, absent = None, False
+                actual = known if (known is not None or read_already) else writer.read(name)
+                known, read_already = None, False
             except Exception as error:
                 return _failed(desired, plan, done, None, f"cannot read it from the registry: {_reason(error)}", notes)
             plan = plan_model(desired, actual, mapping)
@@ -235,9 +267,7 @@ def _reason(error: Exception) -> str:
     return str(error) if isinstance(error, RegistryError) else first_line(error)
 
 
-def _each(
-    one: Callable[[DesiredModel], ModelResult], models: Sequence[DesiredModel], workers: int
-) -> list[ModelResult]:
+def _each(one: Callable[[T], R], models: Sequence[T], workers: int) -> list[R]:
     if workers <= 1 or len(models) <= 1:
         return [one(m) for m in models]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stagectl") as pool:

@@ -30,6 +30,7 @@ class DesiredModel:
     description: str | None = None
     tags: Tags = field(default_factory=lambda: NO_TAGS)
     versions: tuple[DesiredVersion, ...] = ()
+    applied: str | None = None  # the commit these files are from, recorded as `stagectl.applied` after the writes
 
     def version(self, number: int) -> DesiredVersion | None:
         for version in self.versions:
@@ -46,7 +47,7 @@ def desired_models(files: Iterable[ModelFile], commits: Mapping[str, Mapping[int
     return sorted((desired_model(f, commits.get(f.path, {})) for f in files), key=lambda m: m.name)
 
 
-def desired_model(model: ModelFile, commits: Mapping[int, str]) -> DesiredModel:
+def desired_model(model: ModelFile, commits: Mapping[int, str], applied: str | None = None) -> DesiredModel:
     data = model.document.data
     versions = tuple(
         DesiredVersion(
@@ -66,4 +67,5 @@ def desired_model(model: ModelFile, commits: Mapping[int, str]) -> DesiredModel:
         description=data.get("description"),
         tags=MappingProxyType(dict(data.get("tags") or {})),
         versions=versions,
+        applied=applied,
     )

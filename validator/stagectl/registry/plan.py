@@ -12,7 +12,15 @@ from types import MappingProxyType
 from typing import Any
 
 from stagectl.registry.desired import NO_TAGS, DesiredModel, DesiredVersion, Tags
-from stagectl.registry.mapping import MLFLOW_STAGES, TAG_COMMIT, TAG_STAGE, Mapping, is_bookkeeping, our_stage
+from stagectl.registry.mapping import (
+    MLFLOW_STAGES,
+    TAG_APPLIED,
+    TAG_COMMIT,
+    TAG_STAGE,
+    Mapping,
+    is_bookkeeping,
+    our_stage,
+)
 from stagectl.registry.state import ActualModel, ActualVersion
 
 ACTIONS = ("create-model", "create-version", "set-alias", "delete-alias", "set-tag", "set-stage", "update-model")
@@ -40,14 +48,18 @@ class Action:
 
 @dataclass(frozen=True)
 class Problem:
-    """A refusal (an error: the model gets no writes) or a note, about a model or one version."""
+    """A refusal (an error: the model gets no writes) or a note, about a model or one version.
+
+    `rule`: the rule id of a change the rules refuse; None for what the registry did or holds.
+    """
 
     model: str
     version: int | None
     message: str
+    rule: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"model": self.model, "version": self.version, "message": self.message}
+        return {"model": self.model, "version": self.version, "rule": self.rule, "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,8 @@ def plan_model(desired: DesiredModel, actual: ActualModel | None, mapping: Mappi
         if actual and version.number in actual.versions:
             actions += _version_metadata(name, version, actual.versions[version.number])
     actions += _stages_and_aliases(desired, actual, present, created, mapping)
+    if desired.applied:  # last: recorded only once every other write of the model went through
+        actions += _set_tags(name, None, {TAG_APPLIED: desired.applied}, actual.tags if actual else {})
     return ModelPlan(name, tuple(actions), (), tuple(notes))
 
 
@@ -222,7 +236,7 @@ def _set_tags(name: str, number: int | None, wanted: Tags, found: Tags) -> Itera
     """Set every tag git names that differs. Tags git does not name are left alone (other tools own them)."""
     for key, value in sorted(wanted.items()):
         if found.get(key) != value:
-            show = (lambda v: v[:12]) if key == TAG_COMMIT else _short  # a commit reads best abbreviated
+            show = (lambda v: v[:12]) if key in (TAG_COMMIT, TAG_APPLIED) else _short  # a commit reads best abbreviated
             was = f" (was {show(found[key])})" if key in found else ""
             yield Action(name, number, "set-tag", f"{key}={show(value)}{was}", key=key, value=value)
 

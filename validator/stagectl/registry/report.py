@@ -24,6 +24,7 @@ class RegistryReport:
     unmanaged: tuple[str, ...] = ()  # registered models with no model file (diff)
     writes: int | None = None  # apply: write calls made, retries included
     notices: tuple[str, ...] = field(default=())
+    problems: tuple[Problem, ...] = ()  # errors of no model (a stray file in the models folder)
 
     @property
     def actions(self) -> list[Action]:
@@ -34,7 +35,7 @@ class RegistryReport:
 
     @property
     def errors(self) -> list[Problem]:
-        return [e for r in self.results for e in r.errors]
+        return [*self.problems, *(e for r in self.results for e in (*r.refusals, *r.errors))]
 
     @property
     def notes(self) -> list[Problem]:
@@ -80,6 +81,8 @@ def write_text(report: RegistryReport, out: TextIO) -> None:
         _apply_text(report, out)
     else:
         _plan_text(report, out)
+    for problem in report.problems:
+        out.write(f"error: {problem.rule}: {problem.message}\n")
     out.write(summary(report) + "\n")
 
 
@@ -106,6 +109,9 @@ def _apply_text(report: RegistryReport, out: TextIO) -> None:
             out.write(f"{result.model}: applied {plural(len(result.done), 'write')}\n")
         elif status == "unchanged":
             out.write(f"{result.model}: unchanged\n")
+        elif result.refusals and not result.errors:
+            done = f" (applied {plural(len(result.done), 'write')}, as far as the rules allow)" if result.done else ""
+            out.write(f"{result.model}: refused{done}\n")
         else:
             out.write(
                 f"{result.model}: {status}"
@@ -120,18 +126,16 @@ def _apply_text(report: RegistryReport, out: TextIO) -> None:
 
 
 def _problems(result: ModelResult, out: TextIO) -> None:
-    for problem in result.errors:
+    for problem in (*result.refusals, *result.errors):
         out.write(f"  error: {_where(problem)}{problem.message}\n")
     for problem in result.notes:
         out.write(f"  note: {_where(problem)}{problem.message}\n")
 
 
 def _where(problem: Problem) -> str:
-    return (
-        f"version {problem.version}: "
-        if problem.version is not None and f"version {problem.version}" not in problem.message
-        else ""
-    )
+    if problem.rule is not None or problem.version is None or f"version {problem.version}" in problem.message:
+        return ""  # a refusal by the rules points at the file's line already
+    return f"version {problem.version}: "
 
 
 def _line(action: Action) -> str:
@@ -147,8 +151,11 @@ def summary(report: RegistryReport) -> str:
         unchanged = [r for r in results if r.status == "unchanged"]
         writes = sum(len(r.done) for r in results)
         parts = [f"apply: {plural(writes, 'write')} to {plural(len(applied), 'model')}", f"{len(unchanged)} unchanged"]
-        if failed:
-            parts.append(f"{len(failed)} failed")
+        refused = [r for r in failed if r.status == "refused"]
+        if refused:
+            parts.append(f"{len(refused)} refused")
+        if len(failed) > len(refused):
+            parts.append(f"{len(failed) - len(refused)} failed")
         reverted = sum(len(r.reverted) for r in results)
         if reverted:
             parts.append(f"{plural(reverted, 'drift')} reverted")
@@ -194,7 +201,7 @@ def markdown(report: RegistryReport) -> str:
     for result in report.results:
         for action in result.reverted:
             lines.append(f"- reverted on **{_cell(action.model)}**: {_cell(action.reverts or '')}")
-        for problem in result.errors:
+        for problem in (*result.refusals, *result.errors):
             lines.append(f"- :x: **{_cell(problem.model)}**: {_cell(problem.message)}")
     return "\n".join(lines).rstrip() + "\n\n"
 

@@ -6,24 +6,27 @@ The commands call `execute` (or `import_models`); everything here is wiring betw
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping as EnvMapping
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TextIO
 
 from stagectl import ghactions
+from stagectl.display import printable
 from stagectl.errors import FatalError
+from stagectl.gitio import GitRepo
 from stagectl.model import ModelFile
 from stagectl.parse import MODEL_SUFFIXES, NAME_PATTERN, check_name, parse_model
 from stagectl.registry import location
-from stagectl.registry.apply import apply_models, plan_models
+from stagectl.registry.apply import ModelResult, apply_models, plan_models, read_models
 from stagectl.registry.client import Registry, redact, shown
 from stagectl.registry.importer import import_model
-from stagectl.registry.mapping import Mapping
-from stagectl.registry.plan import Problem
+from stagectl.registry.judged import NEVER_BACKWARDS, Verdict, judge_all, read_head
+from stagectl.registry.mapping import TAG_APPLIED, Mapping
+from stagectl.registry.plan import ModelPlan, Problem
 from stagectl.registry.report import RegistryReport, markdown, write_json, write_text
-from stagectl.registry.source import Source, load, worktree_settings
+from stagectl.registry.source import desired_from, head_commit, worktree_settings
 from stagectl.registry.state import ActualModel
 from stagectl.report import plural
 
@@ -68,66 +71,102 @@ def execute(
     err: TextIO,
     cwd: str | None = None,
 ) -> int:
-    """plan, apply or diff: the model files at HEAD against the registry. Returns the exit status."""
+    """plan, apply or diff: the model files at HEAD, judged, against the registry. Returns the exit status."""
     for name in names:
         check_name(name)  # before git is read: `--model ..` is a bad argument, not a missing file
-    source = load(cwd, names)
-    if source.violations:
-        return _refuse(command, source, fmt, out, err)
-    settings = source.settings.registry
-    mapping = Mapping.from_settings(settings)
-    if mapping.production_alias == mapping.staging_alias:
-        raise FatalError(
-            f"registry.aliases in stagectl.yaml gives production and staging the same alias "
-            f"{mapping.production_alias!r}: give them different names"
-        )
-    uri = location.resolve(registry_flag, env, settings, source.root)
-    registry = connect(uri, create=command == "apply")
-    notices = (STAGES_NOTICE,) if mapping.stages else ()
-    for notice in notices:
-        err.write(f"stagectl: note: {notice}\n")
-    workers = location.workers_for(uri)
-    managed = {m.name for m in source.models}
-    # One listing spares a read of each model that is not registered yet (most of a first apply).
-    registered = set(registry.model_names()) if len(managed) > 1 or command == "diff" else set(managed)
-    absent = managed - registered
+    with GitRepo.discover(cwd) as repo:
+        head = head_commit(repo)
+        view = read_head(repo, head)
+        unknown = [n for n in names if n not in view.files]
+        if unknown:
+            raise FatalError(
+                f"no model file for {', '.join(unknown)} at HEAD in {view.settings.models_dir}/ "
+                "(--model takes a model name; `stagectl import` writes files for registered models)"
+            )
+        wanted = sorted(set(names)) if names else sorted(view.files)
+        settings = view.settings.registry
+        mapping = Mapping.from_settings(settings)
+        if mapping.production_alias == mapping.staging_alias:
+            raise FatalError(
+                f"registry.aliases in stagectl.yaml gives production and staging the same alias "
+                f"{mapping.production_alias!r}: give them different names"
+            )
+        uri = location.resolve(registry_flag, env, settings, repo.root)
+        registry = connect(uri, create=False)
+        for notice in (STAGES_NOTICE,) if mapping.stages else ():
+            err.write(f"stagectl: note: {notice}\n")
+        workers = location.workers_for(uri)
+        # One listing spares a read of each model that is not registered yet (most of a first apply).
+        registered = set(registry.model_names()) if len(wanted) > 1 or command == "diff" else set(wanted)
+        states, unread = read_models(registry, wanted, workers, absent=set(wanted) - registered)
+        records = {name: (state.tags.get(TAG_APPLIED) if state else None) for name, state in states.items()}
+        verdicts = judge_all(repo, view, records, [n for n in wanted if n in states])
+        desired = desired_from(repo, verdicts)
+    held = {v.name: v for v in verdicts if v.name not in desired}
+    models = [desired[name] for name in wanted if name in desired]
+    known = {name: states[name] for name in desired}
+    if command == "apply" and models and isinstance(registry, EmptyRegistry):
+        registry = connect(uri, create=True)
     if command == "apply":
-        assert isinstance(registry, Registry)
-        results = apply_models(registry, source.models, mapping, workers, absent)
+        assert isinstance(registry, Registry) or not models
+        results = apply_models(registry, models, mapping, workers, known) if models else []  # type: ignore[arg-type]
     else:
-        results = plan_models(registry, source.models, mapping, workers, absent)
+        results = plan_models(registry, models, mapping, workers, known)
+    by_name = {v.name: v for v in verdicts}
+    results = [_with_verdict(result, by_name[result.model]) for result in results]
+    results += [_held(v) for v in held.values()]
+    results += [ModelResult(name, ModelPlan(name), errors=(problem,)) for name, problem in unread.items()]
+    results.sort(key=lambda r: r.model)
     unmanaged: tuple[str, ...] = ()
     if command == "diff" and not names:
-        unmanaged = tuple(sorted(registered - managed))
+        unmanaged = tuple(sorted(registered - set(view.files)))
+    invalid = sorted({v.name for v in held.values() if v.record is None and v.refusals})
+    if invalid:
+        err.write(
+            f"stagectl: the model files at HEAD ({head[:12]}) of {', '.join(map(printable, invalid))} do not "
+            f"validate, so there is nothing to {command} for {'it' if len(invalid) == 1 else 'them'}: fix them "
+            "(`stagectl check --all` shows the same errors)\n"
+        )
     report = RegistryReport(
         command,
         redact(uri),
-        source.head,
+        head,
         results,
         unmanaged=unmanaged,
         writes=registry.writes if command == "apply" else None,
+        problems=tuple(Problem("", None, f"{v.file}: {v.message}", v.rule) for v in view.strays),
     )
     (write_json if fmt == "json" else write_text)(report, out)
     _step_summary(env, markdown(report))
     return report.exit_code()
 
 
-def _refuse(command: str, source: Source, fmt: str, out: TextIO, err: TextIO) -> int:
-    """The files at HEAD do not validate: nothing is read from the registry, nothing written."""
-    lines = [f"{v.file}:{v.line}:{v.column}: {v.rule}: {v.message}" for v in source.violations]
-    if fmt == "json":
-        errors = [
-            Problem(v.model or "", v.version, line).to_json() for v, line in zip(source.violations, lines, strict=True)
-        ]
-        write = {"registry": None, "head": source.head, "actions": [], "errors": errors, "notes": []}
-        out.write(json.dumps(write, indent=2, ensure_ascii=False) + "\n")
+def _with_verdict(result: ModelResult, verdict: Verdict) -> ModelResult:
+    """A model applied as far as its accepted commit, with the refusal of any later step."""
+    return replace(result, refusals=refusal_problems(verdict)) if verdict.refusals or verdict.messages else result
+
+
+def _held(verdict: Verdict) -> ModelResult:
+    """A model nothing of which may be written: its file refused on its own, or its record ahead of HEAD."""
+    return ModelResult(verdict.name, ModelPlan(verdict.name), refusals=refusal_problems(verdict))
+
+
+def refusal_problems(verdict: Verdict) -> tuple[Problem, ...]:
+    name = verdict.name
+    if verdict.record is None:
+        held = f"{name} gets no writes until its file passes `stagectl check --all`"
+    elif verdict.commit is None:
+        held = ""
     else:
-        out.write("".join(f"{line}\n" for line in lines))
-    err.write(
-        f"stagectl: the model files at HEAD ({source.head[:12]}) do not validate, so there is nothing to {command}: "
-        "fix them (`stagectl check --all` shows the same errors)\n"
-    )
-    return 1
+        where = f"commit {verdict.refused_at[:12]} is refused, so " if verdict.refused_at else ""
+        held = f"{where}{name} stays as applied from {verdict.commit[:12]}: fix it in a new commit"
+    problems = [
+        Problem(name, v.version, f"{v.file}:{v.line}:{v.column}: {v.rule}: {v.message} ({held})", v.rule)
+        for v in verdict.refusals
+    ]
+    rule = NEVER_BACKWARDS if verdict.commit is None and verdict.record is not None else "policy"
+    problems += [Problem(name, None, message, rule) for message in verdict.messages]
+    return tuple(problems)
 
 
 def _step_summary(env: EnvMapping[str, str], text: str) -> None:
