@@ -88,7 +88,7 @@ def read_models(
         try:
             return reader.read(name)
         except Exception as error:
-            return Problem(name, None, f"cannot read it from the registry: {_reason(error)}")
+            return Problem(name, None, f"cannot read it from the registry: {reason(error)}")
 
     found = _each(one, names, workers)
     states = {n: f for n, f in zip(names, found, strict=True) if not isinstance(f, Problem)}
@@ -112,7 +112,7 @@ def plan_models(
             plan = plan_model(desired, actual, mapping)
         except Exception as error:
             return _failed(
-                desired, ModelPlan(desired.name), (), None, f"cannot read it from the registry: {_reason(error)}"
+                desired, ModelPlan(desired.name), (), None, f"cannot read it from the registry: {reason(error)}"
             )
         return ModelResult(desired.name, plan, errors=plan.errors, notes=plan.notes)
 
@@ -168,7 +168,7 @@ def _apply(
                 actual = known if (known is not None or read_already) else writer.read(name)
                 known, read_already = None, False
             except Exception as error:
-                return _failed(desired, plan, done, None, f"cannot read it from the registry: {_reason(error)}", notes)
+                return _failed(desired, plan, done, None, f"cannot read it from the registry: {reason(error)}", notes)
             plan = plan_model(desired, actual, mapping)
             if plan.errors:
                 return ModelResult(name, plan, tuple(done), plan.errors, plan.notes)
@@ -206,7 +206,7 @@ def _apply(
                         return _failed(desired, plan, done, None, _UNREADABLE.format(name=name), notes)
                     continue
                 except Exception as error:
-                    return _failed(desired, plan, done, None, f"cannot take the lease: {_reason(error)}", notes)
+                    return _failed(desired, plan, done, None, f"cannot take the lease: {reason(error)}", notes)
                 lease, renewed = candidate, clock()
                 continue
             if lease is None and actual is not None and TAG_LOCK in actual.tags:
@@ -223,7 +223,7 @@ def _apply(
                         return _failed(desired, plan, done, None, _UNREADABLE.format(name=name), notes)
                     break  # registered meanwhile: plan again from what is there
                 except Exception as error:
-                    return _failed(desired, plan, done, action, f"{action.action} failed: {_reason(error)}", notes)
+                    return _failed(desired, plan, done, action, f"{action.action} failed: {reason(error)}", notes)
                 done.append(action)
                 if outcome.note:
                     notes.append(Problem(name, action.version, outcome.note))
@@ -263,7 +263,7 @@ def _failed(
     return ModelResult(desired.name, plan, tuple(done), (problem,), (*plan.notes, *notes))
 
 
-def _reason(error: Exception) -> str:
+def reason(error: Exception) -> str:
     return str(error) if isinstance(error, RegistryError) else first_line(error)
 
 

@@ -31,7 +31,8 @@ REQUEST_TIMEOUT = 15  # seconds per HTTP request (MLflow's default is 120)
 ATTEMPTS = 3  # per call; 3 attempts x 15 s + backoff stays under the contract's 60 seconds
 BACKOFF = (0.5, 1.5)  # seconds before the 2nd and 3rd attempt, +-25 % jitter
 TRANSIENT_CODES = {"INTERNAL_ERROR", "TEMPORARILY_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED", "DEADLINE_EXCEEDED"}
-PAGE = 1000
+PAGE = 1000  # MLflow's largest page of registered models
+VERSION_PAGE = 200_000  # and of model versions
 
 
 class RegistryError(Exception):
@@ -162,14 +163,41 @@ class Registry:
     # -- reading -------------------------------------------------------------------------------------
 
     def model_names(self) -> list[str]:
-        names: list[str] = []
+        return sorted(str(m.name) for m in self._pages(self._client.search_registered_models, PAGE))
+
+    def read_all(self) -> dict[str, ActualModel]:
+        """Every registered model, in a handful of requests whatever their number: a paged listing of
+        the models (with their tags and aliases) and one of all their versions (with their tags).
+
+        Checked against a real `mlflow server` (3.17): both listings fill in tags, and the models'
+        listing their aliases (the versions' listing leaves the versions' aliases empty, which is
+        why aliases are taken from the models). A server whose listing has no aliases at all is
+        asked per model.
+        """
+        found: dict[str, Any] = {}
+        for model in self._pages(self._client.search_registered_models, PAGE):
+            found[str(model.name)] = model
+        versions: dict[str, dict[int, ActualVersion]] = {name: {} for name in found}
+        for entry in self._pages(self._client.search_model_versions, VERSION_PAGE):
+            if str(entry.name) in versions:
+                version = to_version(entry)
+                versions[str(entry.name)][version.number] = version
+        states = {}
+        for name, model in found.items():
+            if getattr(model, "aliases", None) is None:  # an MLflow that does not list them
+                model = self._call(self._client.get_registered_model, name)
+            states[name] = to_model(model, versions[name])
+        return states
+
+    def _pages(self, search: Callable[..., Any], size: int) -> list[Any]:
+        items: list[Any] = []
         token = None
         while True:
-            page = self._call(self._client.search_registered_models, max_results=PAGE, page_token=token)
-            names += [str(m.name) for m in page]
+            page = self._call(search, max_results=size, page_token=token)
+            items += list(page)
             token = page.token
             if not token:
-                return sorted(names)
+                return items
 
     def read(self, name: str) -> ActualModel | None:
         """The model's state, or None when it is not registered. Aliases come from the model itself:
@@ -190,13 +218,7 @@ class Registry:
             token = page.token
             if not token:
                 break
-        return ActualModel(
-            name=str(model.name),
-            description=text_or_none(model.description),
-            tags=MappingProxyType({str(k): str(v) for k, v in (model.tags or {}).items()}),
-            aliases=MappingProxyType({str(k): int(v) for k, v in (model.aliases or {}).items()}),
-            versions=MappingProxyType(dict(sorted(versions.items()))),
-        )
+        return to_model(model, versions)
 
     # -- writing -------------------------------------------------------------------------------------
 
@@ -315,6 +337,17 @@ class Registry:
             f"in the registry, or something else registered one meanwhile); version {got} was deleted again and "
             f"the next version of {name} will be {got + 1}: renumber it in git, or archive version {expected}"
         )
+
+
+def to_model(model: Any, versions: dict[int, ActualVersion]) -> ActualModel:
+    """An MLflow RegisteredModel and its versions as plain data (alias targets as ints)."""
+    return ActualModel(
+        name=str(model.name),
+        description=text_or_none(model.description),
+        tags=MappingProxyType({str(k): str(v) for k, v in (model.tags or {}).items()}),
+        aliases=MappingProxyType({str(k): int(v) for k, v in (model.aliases or {}).items()}),
+        versions=MappingProxyType(dict(sorted(versions.items()))),
+    )
 
 
 def to_version(found: Any) -> ActualVersion:

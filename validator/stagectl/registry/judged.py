@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from stagectl.collect import classify
 from stagectl.contents import read
 from stagectl.errors import FatalError
-from stagectl.gitio import Entry, GitRepo
+from stagectl.gitio import Entry, GitRepo, literal
 from stagectl.history import GitHistory, parse_date
 from stagectl.judge import FileChange, judge
 from stagectl.model import ModelFile, Parsed, Rejected, Violation
@@ -204,6 +204,50 @@ class Judge:
         path = present[0]
         entry = found[path]
         return Snapshot(path, entry.sha, parse_model(path, read(self._repo, path, entry)), tuple(present[1:]))
+
+
+def unchanged(repo: GitRepo, view: HeadView, records: Mapping[str, str]) -> set[str]:
+    """The models whose file at HEAD is the one at their recorded commit (a record that is HEAD's
+    ancestor). Git lists what changed once for all of them: one `git log --name-only` along HEAD's
+    first parents back to the oldest record, and a `git diff` for a record off that line."""
+    head, models_dir = view.head, view.settings.models_dir
+    wanted = {name: record for name, record in records.items() if _COMMIT_ID.fullmatch(record)}
+    same = {name for name, record in wanted.items() if record == head}
+    line = {sha: index for index, sha in enumerate(repo.run("rev-list", "--first-parent", head).decode().split())}
+    on_line = {name: line[record] for name, record in wanted.items() if record in line and name not in same}
+    if on_line:
+        oldest = max(on_line, key=lambda name: on_line[name])
+        out = repo.run(
+            "log", "--first-parent", "--diff-merges=first-parent", "--no-renames", "--name-only", "-z",
+            "--format=%x1e%H", f"{wanted[oldest]}..{head}", "--", *literal([models_dir, POLICY_FILE]),
+        )  # fmt: skip
+        newest: dict[str, int] = {}  # model name -> line index of the newest commit that touched its file
+        moved = False
+        for chunk in out.split(b"\x1e")[1:]:
+            sha, *paths = chunk.split(b"\0")
+            for raw in paths:
+                path = raw.lstrip(b"\n").decode("utf-8", "surrogateescape")
+                if path == POLICY_FILE:
+                    moved = moved or _moves_models(repo, sha.decode())
+                elif path and classify(path, models_dir) == "model":
+                    newest.setdefault(model_stem(path), line[sha.decode()])
+        if not moved:  # the models folder moved: every file did, so no model counts as unchanged
+            same |= {name for name, index in on_line.items() if newest.get(name, index) >= index}
+    for name, record in wanted.items():
+        if name in same or name in on_line or not repo.is_ancestor(record, head):
+            continue
+        if isinstance(settings := settings_at(repo, record), Rejected) or settings.models_dir != models_dir:
+            continue
+        out = repo.run("diff", "--name-only", "-z", "--no-renames", record, head, "--", *literal([models_dir]))
+        if not {model_stem(p) for p in out.decode("utf-8", "surrogateescape").split("\0") if p} & {name}:
+            same.add(name)
+    return same
+
+
+def _moves_models(repo: GitRepo, commit: str) -> bool:
+    """Whether `commit` changed the models folder stagectl.yaml names (every model's file moves with it)."""
+    before, after = settings_at(repo, repo.first_parent(commit)), settings_at(repo, commit)
+    return not (isinstance(before, Settings) and isinstance(after, Settings)) or before.models_dir != after.models_dir
 
 
 def judge_all(repo: GitRepo, view: HeadView, records: Mapping[str, str | None], names: Sequence[str]) -> list[Verdict]:

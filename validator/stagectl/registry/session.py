@@ -19,15 +19,15 @@ from stagectl.gitio import GitRepo
 from stagectl.model import ModelFile
 from stagectl.parse import MODEL_SUFFIXES, NAME_PATTERN, check_name, parse_model
 from stagectl.registry import location
-from stagectl.registry.apply import ModelResult, apply_models, plan_models, read_models
+from stagectl.registry.apply import ModelResult, apply_models, plan_models, read_models, reason
 from stagectl.registry.client import Registry, redact, shown
 from stagectl.registry.importer import import_model
-from stagectl.registry.judged import NEVER_BACKWARDS, Verdict, judge_all, read_head
+from stagectl.registry.judged import NEVER_BACKWARDS, Verdict, judge_all, read_head, unchanged
 from stagectl.registry.mapping import TAG_APPLIED, Mapping
 from stagectl.registry.plan import ModelPlan, Problem
 from stagectl.registry.report import RegistryReport, markdown, write_json, write_text
 from stagectl.registry.source import desired_from, head_commit, worktree_settings
-from stagectl.registry.state import ActualModel
+from stagectl.registry.state import ActualModel, as_applied
 from stagectl.report import plural
 
 STAGES_NOTICE = (
@@ -48,6 +48,9 @@ class EmptyRegistry:
 
     def model_names(self) -> list[str]:
         return []
+
+    def read_all(self) -> dict[str, ActualModel]:
+        return {}
 
 
 def connect(uri: str, create: bool) -> Registry | EmptyRegistry:
@@ -96,12 +99,18 @@ def execute(
         for notice in (STAGES_NOTICE,) if mapping.stages else ():
             err.write(f"stagectl: note: {notice}\n")
         workers = location.workers_for(uri)
-        # One listing spares a read of each model that is not registered yet (most of a first apply).
-        registered = set(registry.model_names()) if len(wanted) > 1 or command == "diff" else set(wanted)
-        states, unread = read_models(registry, wanted, workers, absent=set(wanted) - registered)
-        records = {name: (state.tags.get(TAG_APPLIED) if state else None) for name, state in states.items()}
-        verdicts = judge_all(repo, view, records, [n for n in wanted if n in states])
+        listing = not names or len(wanted) > FEW or command == "diff"
+        states, unread, registered = read_state(registry, wanted, listing, workers)
+        records = {
+            name: state.tags[TAG_APPLIED] for name, state in states.items() if state and TAG_APPLIED in state.tags
+        }
+        same = unchanged(repo, view, records)  # applied, and the file unchanged since: no need to read it
+        verdicts = judge_all(repo, view, records, [n for n in wanted if n in states and n not in same])
         desired = desired_from(repo, verdicts)
+    for name in same:
+        state = states[name]
+        assert state is not None
+        desired[name] = as_applied(state, view.files[name][0])
     held = {v.name: v for v in verdicts if v.name not in desired}
     models = [desired[name] for name in wanted if name in desired]
     known = {name: states[name] for name in desired}
@@ -113,7 +122,9 @@ def execute(
     else:
         results = plan_models(registry, models, mapping, workers, known)
     by_name = {v.name: v for v in verdicts}
-    results = [_with_verdict(result, by_name[result.model]) for result in results]
+    results = [
+        _with_verdict(result, by_name[result.model]) if result.model in by_name else result for result in results
+    ]
     results += [_held(v) for v in held.values()]
     results += [ModelResult(name, ModelPlan(name), errors=(problem,)) for name, problem in unread.items()]
     results.sort(key=lambda r: r.model)
@@ -139,6 +150,29 @@ def execute(
     (write_json if fmt == "json" else write_text)(report, out)
     _step_summary(env, markdown(report))
     return report.exit_code()
+
+
+FEW = 20  # models named with --model up to which each is read on its own rather than listing them all
+
+
+def read_state(
+    registry: Registry | EmptyRegistry, wanted: Sequence[str], listing: bool, workers: int
+) -> tuple[dict[str, ActualModel | None], dict[str, Problem], set[str]]:
+    """The registry's state of the models wanted (None: not registered), the models it could not be
+    read for, and the names of every registered model (with `listing`; else those wanted).
+
+    With `listing`, a handful of requests for any number of models: paged listings of every model
+    and of every version. Without, each model is read on its own (a few named on the command line).
+    """
+    if not listing:
+        states, unread = read_models(registry, wanted, workers)
+        return states, unread, set(wanted)
+    try:
+        everything = registry.read_all()
+    except Exception as error:
+        message = f"cannot read it from the registry: {reason(error)}"
+        return {}, {name: Problem(name, None, message) for name in wanted}, set()
+    return {name: everything.get(name) for name in wanted}, {}, set(everything)
 
 
 def _with_verdict(result: ModelResult, verdict: Verdict) -> ModelResult:
