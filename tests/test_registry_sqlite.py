@@ -130,6 +130,30 @@ def test_drift_is_reported_by_diff_and_reverted_by_apply(repo: Repo) -> None:
     assert stagectl(repo, "diff").code == 0
 
 
+def test_what_an_apply_stopped_half_way_left_undone_is_not_called_drift(repo: Repo) -> None:
+    """The demotions are written first: a crash after them leaves tags no alias followed yet."""
+    repo.write(".gitignore", "*.db\n")
+    repo.write("models/fraud.yaml", model_file("fraud", [(1, "production"), (2, "staging")]))
+    repo.commit("fraud")
+    assert stagectl(repo, "apply").code == 0
+    repo.write("models/fraud.yaml", model_file("fraud", [(1, "archived"), (2, "production")]))
+    repo.commit("promote fraud 2")
+    uri = sqlite_uri(repo.path / "mlflow.db")
+    client(uri).set_model_version_tag("fraud", "1", "stagectl.stage", "archived")  # as far as the crashed apply got
+
+    applied = stagectl(repo, "apply", "--format", "json")
+    assert applied.code == 0, applied.out
+    assert applied.json()["reverted"] == []
+    assert "moved outside git" not in stagectl(repo, "plan").out
+    assert state(uri, "fraud")["aliases"] == {"production": 2}
+
+    client(uri).set_registered_model_alias("fraud", "production", "1")  # real drift is still said so
+    again = stagectl(repo, "apply", "--format", "json")
+    assert again.json()["reverted"] == [
+        {"model": "fraud", "version": 2, "was": "alias production was on version 1, not 2"}
+    ]
+
+
 def test_a_version_whose_source_differs_is_refused_and_the_other_models_still_applied(repo: Repo) -> None:
     uri = sqlite_uri(repo.path / "mlflow.db")
     mlflow = client(uri)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Protocol, TypeVar
 
-from stagectl.registry.client import AlreadyExists, Outcome, RegistryError, first_line
+from stagectl.registry.client import AlreadyExists, Conflict, Outcome, RegistryError, first_line
 from stagectl.registry.desired import DesiredModel
 from stagectl.registry.mapping import TAG_LOCK
 from stagectl.registry.mapping import Mapping as AliasMapping
@@ -165,7 +165,8 @@ def _apply(
     try:
         for _ in range(ROUNDS + int(WAIT_SECONDS / POLL_SECONDS)):
             try:
-                actual = known if (known is not None or read_already) else writer.read(name)
+                fresh = not (known is not None or read_already)  # read in this round, not earlier
+                actual = writer.read(name) if fresh else known
                 known, read_already = None, False
             except Exception as error:
                 return _failed(desired, plan, done, None, f"cannot read it from the registry: {reason(error)}", notes)
@@ -188,6 +189,8 @@ def _apply(
                     waited = True
                 sleep(POLL_SECONDS)
                 continue
+            if lease is None and creates and actual is not None and not fresh:
+                continue  # the lease is taken on what the registry holds now, not on a listing made earlier
             if lease is None and creates:
                 candidate = f"{token} {clock() + LEASE_SECONDS:.0f}"
                 try:
@@ -205,6 +208,8 @@ def _apply(
                     if clashes > 2:  # registered, yet not readable as a model: MLflow hides prompts
                         return _failed(desired, plan, done, None, _UNREADABLE.format(name=name), notes)
                     continue
+                except Conflict:
+                    continue  # another apply wrote its lease at the same moment: read again, plan again
                 except Exception as error:
                     return _failed(desired, plan, done, None, f"cannot take the lease: {reason(error)}", notes)
                 lease, renewed = candidate, clock()
@@ -222,6 +227,8 @@ def _apply(
                     if clashes > 2:
                         return _failed(desired, plan, done, None, _UNREADABLE.format(name=name), notes)
                     break  # registered meanwhile: plan again from what is there
+                except Conflict:
+                    break  # another apply wrote the same thing at the same moment: plan again from what is there
                 except Exception as error:
                     return _failed(desired, plan, done, action, f"{action.action} failed: {reason(error)}", notes)
                 done.append(action)

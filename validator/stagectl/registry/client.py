@@ -7,6 +7,8 @@ and its default backoff on a 500 stalls for minutes. So its retries are switched
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import os
 import random
@@ -14,7 +16,7 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -31,6 +33,7 @@ REQUEST_TIMEOUT = 15  # seconds per HTTP request (MLflow's default is 120)
 ATTEMPTS = 3  # per call; 3 attempts x 15 s + backoff stays under the contract's 60 seconds
 BACKOFF = (0.5, 1.5)  # seconds before the 2nd and 3rd attempt, +-25 % jitter
 TRANSIENT_CODES = {"INTERNAL_ERROR", "TEMPORARILY_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED", "DEADLINE_EXCEEDED"}
+CONFLICTS = ("UNIQUE constraint failed", "duplicate key value violates unique constraint", "Duplicate entry")
 PAGE = 1000  # MLflow's largest page of registered models
 VERSION_PAGE = 200_000  # and of model versions
 
@@ -41,6 +44,10 @@ class RegistryError(Exception):
 
 class AlreadyExists(RegistryError):
     """create-model found the model there already (another apply, or an attempt whose answer was lost)."""
+
+
+class Conflict(RegistryError):
+    """A write clashed with another writer's (a unique constraint): a lost race, to read and plan again."""
 
 
 class Unreachable(RegistryError):
@@ -54,49 +61,66 @@ class Outcome:
     note: str | None = None
 
 
-def configure() -> None:
-    """Process-wide MLflow settings: no client retries, short timeouts, quiet logs."""
+ENVIRONMENT = ("MLFLOW_LOGGING_LEVEL", "MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")
+
+
+@contextlib.contextmanager
+def quiet_mlflow() -> Iterator[None]:
+    """While a command talks to MLflow: its HTTP client bounded (no retries of its own, short
+    timeouts), its warnings and log lines off. Undone afterwards; MLflow need not be imported.
+
+    MLflow reads these variables at each request, so they hold for every call in the scope. Its
+    FutureWarnings (stages are deprecated: stagectl says so itself, once), its dependencies'
+    deprecations and its log lines (the Databricks SDK's warnings; a SQL error logged with its
+    traceback, then raised) are noise: stagectl reports every failure in one line of its own.
+    Older MLflow lets alembic configure logging afresh, so a level set on a logger would not hold:
+    logging is disabled up to ERROR instead.
+    """
+    saved = {key: os.environ.get(key) for key in ENVIRONMENT}
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     timeout = os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT", "")
     cap = min(int(timeout), REQUEST_TIMEOUT) if timeout.isdigit() and int(timeout) > 0 else REQUEST_TIMEOUT
     os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(cap)
+    disabled = logging.root.manager.disable
+    logging.disable(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(disabled)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 class Registry:
     """An MLflow registry at one URI. Thread-safe: one client shared by the apply's workers."""
 
     def __init__(self, uri: str, sleep: Callable[[float], None] = time.sleep) -> None:
-        configure()
-        # MLflow's FutureWarnings (stages are deprecated: stagectl says so itself, once) and its
-        # dependencies' deprecations are not the user's business. Process-wide: the workers share it.
-        warnings.simplefilter("ignore")
         try:
             from mlflow import MlflowClient
         except ImportError as error:
             raise FatalError(not_importable(error)) from None
 
-        # stagectl logs nothing itself, and reports every failure in one line of its own: the log
-        # lines of MLflow and its libraries are noise (the Databricks SDK's warnings; a SQL error
-        # logged with its traceback, then raised), so logging is off for the process up to ERROR.
-        # Older MLflow lets alembic configure logging afresh: a level set on a logger would not hold.
-        logging.disable(logging.ERROR)
         self.uri = uri
         self._remote = uri.startswith(("http://", "https://"))
-        if is_database(uri):
-            no_engine_retries()
         try:
-            self._client: Any = MlflowClient(tracking_uri=uri, registry_uri=uri)
-            # Writes skip MlflowClient's prompt check, a GET before every alias, tag and stage write
-            # (MLflow 3). A prompt reads as no model, so registering the name fails and apply refuses it.
-            self._writer: Any = getattr(self._client, "_get_registry_client", lambda: self._client)()
+            with no_engine_retries(uri):
+                self._client: Any = MlflowClient(tracking_uri=uri, registry_uri=uri)
+                # Writes skip MlflowClient's prompt check, a GET before every alias, tag and stage write
+                # (MLflow 3). A prompt reads as no model, so registering the name fails and apply refuses it.
+                self._writer: Any = getattr(self._client, "_get_registry_client", lambda: self._client)()
         except ImportError as error:
             raise FatalError(missing_module(error, uri)) from None
         except Exception as error:
             raise FatalError(cannot_open(error, uri)) from None
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._down = False  # the registry stopped answering: one attempt per call until it answers again
+        self._gone: str | None = None  # why the registry stopped answering: from then on, no call is tried
         self.writes = 0
 
     # -- calling MLflow ------------------------------------------------------------------------------
@@ -114,8 +138,9 @@ class Registry:
         `landed`, for a write that must not be repeated, is asked before each retry whether the
         previous attempt took effect after all (its answer lost); what it returns is the result.
         """
-        attempts = 1 if self._down else ATTEMPTS
-        for attempt in range(attempts):
+        if self._gone is not None:
+            raise Unreachable(f"not tried: the registry stopped answering earlier in this run ({self._gone})")
+        for attempt in range(ATTEMPTS):
             if write:
                 with self._lock:
                     self.writes += 1
@@ -124,19 +149,21 @@ class Registry:
             except Exception as error:
                 kind = classify(error, self._remote)
                 if kind == "permanent":
-                    self._down = False
                     raise
-                if attempt + 1 < attempts:
+                if attempt + 1 < ATTEMPTS:
                     self._sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)] * random.uniform(0.75, 1.25))
                     found = landed() if landed else None
                     if found is not None:
                         return found
                     continue
                 if kind == "unreachable":
-                    self._down = True
-                    raise Unreachable(f"the registry did not answer ({first_line(error)})") from None
+                    # Given up on for the rest of the run: every model still to do fails at once,
+                    # so a registry that hangs ends the apply in about one call's retries.
+                    self._gone = first_line(error)
+                    raise Unreachable(f"the registry did not answer ({self._gone})") from None
+                if kind == "conflict":
+                    raise Conflict(f"another writer got there at the same moment ({first_line(error)})") from None
                 raise RegistryError(f"the registry kept failing ({first_line(error)})") from None
-            self._down = False
             return result
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -369,13 +396,16 @@ def error_code(error: BaseException) -> str | None:
 
 
 def classify(error: BaseException, remote: bool = True) -> str:
-    """'unreachable' (no answer), 'transient' (worth another try) or 'permanent'.
+    """'unreachable' (no answer), 'transient' (worth another try), 'conflict' (a concurrent write to the
+    same row: worth another try too) or 'permanent'.
 
     An embedded store has no network: only a locked sqlite file is worth another try there.
     """
     text = str(error)
     if "database is locked" in text:
         return "transient"
+    if any(clash in text for clash in CONFLICTS):
+        return "conflict"
     if not remote:
         return "permanent"
     if "(Caused by ResponseError(" in text:  # urllib3 gave up on an HTTP error status (a 503 from a proxy)
@@ -428,16 +458,26 @@ def is_database(uri: str) -> bool:
     return scheme(uri) in DATABASES
 
 
-def no_engine_retries() -> None:
-    """Switch off MLflow's retries while it opens a database: whatever the error (a directory, a
-    server that is down), it retries 10 times (15 before MLflow 3) with exponential backoff, which
-    is minutes of stalling and a log line per attempt. stagectl says what went wrong at once."""
-    try:
-        from mlflow.store.db import utils
-    except ImportError:
-        return  # no SQLAlchemy (mlflow-skinny): opening the store fails, and says which module is missing
-    if hasattr(utils, "MAX_RETRY_COUNT"):
+@contextlib.contextmanager
+def no_engine_retries(uri: str) -> Iterator[None]:
+    """MLflow's retries off while it opens a database: whatever the error (a directory, a server
+    that is down), it retries 10 times (15 before MLflow 3) with exponential backoff, which is
+    minutes of stalling and a log line per attempt. stagectl says what went wrong at once. Put back
+    afterwards."""
+    utils: Any = None
+    if is_database(uri):
+        try:
+            utils = importlib.import_module("mlflow.store.db.utils")
+        except ImportError:
+            pass  # no SQLAlchemy (mlflow-skinny): opening the store fails, and says which module is missing
+    saved = getattr(utils, "MAX_RETRY_COUNT", None)
+    if saved is not None:
         utils.MAX_RETRY_COUNT = 1
+    try:
+        yield
+    finally:
+        if saved is not None:
+            utils.MAX_RETRY_COUNT = saved
 
 
 def not_importable(error: ImportError) -> str:

@@ -31,6 +31,9 @@ class DesiredModel:
     tags: Tags = field(default_factory=lambda: NO_TAGS)
     versions: tuple[DesiredVersion, ...] = ()
     applied: str | None = None  # the commit these files are from, recorded as `stagectl.applied` after the writes
+    # The stages the registry took at its last complete apply, what drift is judged against ({}: none
+    # yet, so nothing is drift; None: unknown, judged against the versions' `stagectl.stage` tags).
+    baseline: Mapping[int, str] | None = None
 
     def version(self, number: int) -> DesiredVersion | None:
         for version in self.versions:
@@ -47,7 +50,12 @@ def desired_models(files: Iterable[ModelFile], commits: Mapping[str, Mapping[int
     return sorted((desired_model(f, commits.get(f.path, {})) for f in files), key=lambda m: m.name)
 
 
-def desired_model(model: ModelFile, commits: Mapping[int, str], applied: str | None = None) -> DesiredModel:
+def desired_model(
+    model: ModelFile,
+    commits: Mapping[int, str],
+    applied: str | None = None,
+    baseline: Mapping[int, str] | None = None,
+) -> DesiredModel:
     data = model.document.data
     versions = tuple(
         DesiredVersion(
@@ -68,4 +76,5 @@ def desired_model(model: ModelFile, commits: Mapping[int, str], applied: str | N
         tags=MappingProxyType(dict(data.get("tags") or {})),
         versions=versions,
         applied=applied,
+        baseline=baseline,
     )

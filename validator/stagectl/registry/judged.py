@@ -28,6 +28,7 @@ from stagectl.judge import FileChange, judge
 from stagectl.model import ModelFile, Parsed, Rejected, Violation
 from stagectl.parse import MODEL_SUFFIXES, model_stem, parse_model, parse_settings
 from stagectl.policy import POLICY_FILE, Settings
+from stagectl.stagetrack import stages_of
 
 NEVER_BACKWARDS = "never-backwards"  # the rule id of a refusal to take the registry back to an older commit
 _COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -65,6 +66,7 @@ class Verdict:
     refused_at: str | None = None  # the refused step's commit (None: the file judged on its own, or backwards)
     record: str | None = None  # the commit recorded before this apply
     messages: tuple[str, ...] = field(default=())  # refusals that point at no file line (backwards, policy)
+    baseline: Mapping[int, str] = field(default_factory=dict)  # stages at the record: what the registry last took
 
 
 def read_head(repo: GitRepo, head: str) -> HeadView:
@@ -157,7 +159,7 @@ class Judge:
         recorded = self._settings_at(record)
         if isinstance(recorded, Rejected):
             recorded = self._view.settings  # it was valid when applied; only its models folder matters here
-        accepted = self._snapshot(record, name, recorded.models_dir)
+        accepted = start = self._snapshot(record, name, recorded.models_dir)
         accepted_commit = record
         dirs = sorted({recorded.models_dir, self._view.settings.models_dir})
         paths = [POLICY_FILE, *(posixpath.join(d, name + s) for d in dirs for s in MODEL_SUFFIXES)]
@@ -188,7 +190,8 @@ class Judge:
             accepted, accepted_commit = now, step
             refused_at, refusals, messages = None, (), ()
         content = accepted.parsed if isinstance(accepted.parsed, ModelFile) else None
-        return Verdict(name, content, accepted_commit, refusals, refused_at, record, messages)
+        baseline = stages_of(start.parsed.document.data) if isinstance(start.parsed, ModelFile) else {}
+        return Verdict(name, content, accepted_commit, refusals, refused_at, record, messages, baseline)
 
     def _settings_at(self, commit: str | None) -> Settings | Rejected:
         if commit not in self._settings:

@@ -7,6 +7,7 @@ demotion before any promotion, so no moment has more production versions than gi
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from collections.abc import Mapping as Lookup
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -261,7 +262,8 @@ def _stages_and_aliases(
             wanted = MLFLOW_STAGES[version.stage]
             if current.lower() != wanted.lower():
                 reverts = None
-                if was and was.applied_stage and our_stage(current) != was.applied_stage:
+                applied = _applied(desired, was)
+                if was and applied and our_stage(current) != applied:
                     reverts = f"stage was {current}, changed outside git"
                 detail = f"{wanted} (was {current}" + (", changed outside git)" if reverts else ")")
                 writes.append(Action(name, version.number, "set-stage", detail, value=wanted, reverts=reverts))
@@ -294,7 +296,7 @@ def _aliases(
         current = current_aliases.get(alias)
         if current == target:
             continue
-        reverts = _alias_drift(alias, stage, current, actual)
+        reverts = _alias_drift(alias, stage, current, actual, desired.baseline)
         note = ", moved outside git" if reverts else ""
         if target is None:
             detail = f"{alias} (was on version {current}{note})"
@@ -308,11 +310,32 @@ def _aliases(
     yield from sets
 
 
-def _alias_drift(alias: str, stage: str, current: int | None, actual: ActualModel | None) -> str | None:
-    """What someone changed outside git, judged against the stages stagectl last applied (its tags)."""
-    if actual is None or not any(v.applied_stage for v in actual.versions.values()):
+def _applied(desired: DesiredModel, version: ActualVersion | None) -> str | None:
+    """The stage stagectl last applied to a version: from the baseline when known, else its tag."""
+    if version is None:
+        return None
+    if desired.baseline is not None:
+        return desired.baseline.get(version.number)
+    return version.applied_stage
+
+
+def _alias_drift(
+    alias: str, stage: str, current: int | None, actual: ActualModel | None, baseline: Lookup[int, str] | None
+) -> str | None:
+    """What someone changed outside git, judged against the stages stagectl last applied completely.
+
+    `baseline`: those stages (from the commit the registry recorded); without one, the versions'
+    `stagectl.stage` tags. An apply that stopped half-way leaves tags that no alias ever followed:
+    judged against the baseline, what it left undone is not called drift.
+    """
+    if actual is None:
+        return None
+    if baseline is None:
+        baseline = {n: v.applied_stage for n, v in actual.versions.items() if v.applied_stage}
+    baseline = {n: s for n, s in baseline.items() if n in actual.versions}
+    if not baseline:
         return None  # never applied by stagectl: nothing to revert, only to adopt
-    applied = max((n for n, v in actual.versions.items() if v.applied_stage == stage), default=None)
+    applied = max((n for n, s in baseline.items() if s == stage), default=None)
     if current == applied:
         return None
     if current is None:

@@ -20,7 +20,7 @@ from stagectl.model import ModelFile
 from stagectl.parse import MODEL_SUFFIXES, NAME_PATTERN, check_name, parse_model
 from stagectl.registry import location
 from stagectl.registry.apply import ModelResult, apply_models, plan_models, read_models, reason
-from stagectl.registry.client import Registry, redact, shown
+from stagectl.registry.client import Registry, quiet_mlflow, redact, shown
 from stagectl.registry.importer import import_model
 from stagectl.registry.judged import NEVER_BACKWARDS, Verdict, judge_all, read_head, unchanged
 from stagectl.registry.mapping import TAG_APPLIED, Mapping
@@ -77,6 +77,20 @@ def execute(
     """plan, apply or diff: the model files at HEAD, judged, against the registry. Returns the exit status."""
     for name in names:
         check_name(name)  # before git is read: `--model ..` is a bad argument, not a missing file
+    with quiet_mlflow():
+        return _execute(command, registry_flag, names, fmt, env, out, err, cwd)
+
+
+def _execute(
+    command: str,
+    registry_flag: str | None,
+    names: Sequence[str],
+    fmt: str,
+    env: EnvMapping[str, str],
+    out: TextIO,
+    err: TextIO,
+    cwd: str | None,
+) -> int:
     with GitRepo.discover(cwd) as repo:
         head = head_commit(repo)
         view = read_head(repo, head)
@@ -225,6 +239,18 @@ def import_models(
     """Write a model file for each registered model (or those named) that has none yet."""
     for name in names:
         check_name(name)  # a name asked for that cannot be a file name is a bad argument, as for `new`
+    with quiet_mlflow():
+        return _import(registry_flag, names, env, out, err, cwd)
+
+
+def _import(
+    registry_flag: str | None,
+    names: Sequence[str],
+    env: EnvMapping[str, str],
+    out: TextIO,
+    err: TextIO,
+    cwd: str | None,
+) -> int:
     root, settings = worktree_settings(cwd)
     uri = location.resolve(registry_flag, env, settings.registry, root)
     registry = connect(uri, create=False)

@@ -9,7 +9,7 @@ from stagectl.contents import read_worktree
 from stagectl.errors import SHALLOW_HINT, FatalError
 from stagectl.gitio import GitRepo
 from stagectl.history import last_stage_commits, stage_events
-from stagectl.model import ModelFile, Rejected
+from stagectl.model import Rejected
 from stagectl.parse import parse_settings
 from stagectl.policy import POLICY_FILE, Settings
 from stagectl.registry.desired import DesiredModel, desired_model
@@ -31,15 +31,16 @@ def head_commit(repo: GitRepo) -> str:
 def desired_from(repo: GitRepo, verdicts: Sequence[Verdict]) -> dict[str, DesiredModel]:
     """The desired state of each model a verdict lets through: its accepted file, and for each
     version the commit that last set its stage (read from history up to the accepted commit)."""
-    by_commit: dict[str, list[ModelFile]] = {}
+    by_commit: dict[str, list[Verdict]] = {}
     for verdict in verdicts:
         if verdict.accepted is not None and verdict.commit is not None:
-            by_commit.setdefault(verdict.commit, []).append(verdict.accepted)
+            by_commit.setdefault(verdict.commit, []).append(verdict)
     desired: dict[str, DesiredModel] = {}
-    for commit, files in by_commit.items():
+    for commit, found in by_commit.items():
+        files = [v.accepted for v in found if v.accepted is not None]
         commits = last_stage_commits(stage_events(repo, commit, [f.path for f in files]))
-        for file in files:
-            desired[file.name] = desired_model(file, commits.get(file.path, {}), commit)
+        for verdict, file in zip(found, files, strict=True):
+            desired[file.name] = desired_model(file, commits.get(file.path, {}), commit, verdict.baseline)
     return desired
 
 

@@ -70,7 +70,8 @@ def as_applied(actual: ActualModel, path: str) -> DesiredModel:
         for number, version in sorted(actual.versions.items())
         if (stage := version.applied_stage) in ("none", "staging", "production", "archived")
     )
-    return DesiredModel(actual.name, path, actual.description, _user_tags(actual.tags), versions)
+    baseline = {v.number: v.stage for v in versions}
+    return DesiredModel(actual.name, path, actual.description, _user_tags(actual.tags), versions, baseline=baseline)
 
 
 def _user_tags(tags: Tags) -> Tags:
