@@ -120,6 +120,7 @@ def test_a_pull_request_plan_is_computed_offline_against_the_base(repo: Repo, tm
         ("set-alias", 2, "production → 2 (was 1)"),
         ("set-tag", 2, "stagectl.stage=production (was staging)"),
         ("set-tag", 2, f"stagectl.commit={head[:12]} (was {base[:12]})"),
+        ("set-tag", None, f"stagectl.applied={head[:12]} (was {base[:12]})"),  # the record, written last
     ]
     assert f"Planned against the model files at the base `{base[:12]}`" in runner.summary.read_text()
     assert not (repo.path / "mlflow.db").exists()

@@ -6,29 +6,27 @@ The commands call `execute` (or `import_models`); everything here is wiring betw
 
 from __future__ import annotations
 
-import os
+import contextlib
+from collections.abc import Iterator, Sequence
 from collections.abc import Mapping as EnvMapping
-from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 from stagectl import ghactions
 from stagectl.display import printable
 from stagectl.errors import FatalError
 from stagectl.gitio import GitRepo
-from stagectl.model import ModelFile
-from stagectl.parse import MODEL_SUFFIXES, NAME_PATTERN, check_name, parse_model
+from stagectl.parse import check_name
 from stagectl.registry import location
 from stagectl.registry.apply import ModelResult, apply_models, plan_models, read_models, reason
-from stagectl.registry.client import Registry, quiet_mlflow, redact, shown
-from stagectl.registry.importer import import_model
+from stagectl.registry.client import Registry, quiet_mlflow, redact
+from stagectl.registry.desired import DesiredModel
 from stagectl.registry.judged import NEVER_BACKWARDS, Verdict, judge_all, read_head, unchanged
 from stagectl.registry.mapping import TAG_APPLIED, Mapping
 from stagectl.registry.plan import ModelPlan, Problem
 from stagectl.registry.report import RegistryReport, markdown, write_json, write_text
-from stagectl.registry.source import desired_from, head_commit, worktree_settings
+from stagectl.registry.source import desired_from, head_commit
 from stagectl.registry.state import ActualModel, as_applied
-from stagectl.report import plural
 
 STAGES_NOTICE = (
     "registry.mode: stages also sets MLflow's model stages, which MLflow deprecated in 2.9 in favour of "
@@ -64,8 +62,40 @@ def connect(uri: str, create: bool) -> Registry | EmptyRegistry:
     return registry
 
 
-def execute(
-    command: str,
+@dataclass
+class Setup:
+    """What plan, apply and diff share: the models at HEAD, judged, beside the registry's state."""
+
+    uri: str
+    registry: Registry | EmptyRegistry
+    head: str
+    mapping: Mapping
+    workers: int
+    models: list[DesiredModel]  # what may be written of each model, as far as the rules allow
+    known: dict[str, ActualModel | None]  # their state, just read
+    verdicts: dict[str, Verdict]
+    others: list[ModelResult]  # models held back whole (refused, or not readable): nothing to plan
+    registered: set[str]
+    files: set[str]  # the model names with a file at HEAD
+    problems: tuple[Problem, ...]  # errors of no model (stray files)
+    invalid: list[str]  # models whose file does not validate on its own
+
+    def report(self, command: str, results: Sequence[ModelResult], unmanaged: tuple[str, ...] = ()) -> RegistryReport:
+        judged = [
+            replace(r, refusals=refusal_problems(self.verdicts[r.model])) if self._refused(r) else r for r in results
+        ]
+        everything = sorted([*judged, *self.others], key=lambda r: r.model)
+        writes = self.registry.writes if command == "apply" else None
+        return RegistryReport(
+            command, redact(self.uri), self.head, everything, unmanaged=unmanaged, writes=writes, problems=self.problems
+        )
+
+    def _refused(self, result: ModelResult) -> bool:
+        verdict = self.verdicts.get(result.model)
+        return verdict is not None and bool(verdict.refusals or verdict.messages)
+
+
+def plan(
     registry_flag: str | None,
     names: Sequence[str],
     fmt: str,
@@ -74,23 +104,77 @@ def execute(
     err: TextIO,
     cwd: str | None = None,
 ) -> int:
-    """plan, apply or diff: the model files at HEAD, judged, against the registry. Returns the exit status."""
-    for name in names:
-        check_name(name)  # before git is read: `--model ..` is a bad argument, not a missing file
-    with quiet_mlflow():
-        return _execute(command, registry_flag, names, fmt, env, out, err, cwd)
+    """What apply would write, in order; writes nothing."""
+    with _scope(names):
+        setup = prepare("plan", registry_flag, names, env, err, cwd, listing=False)
+        results = plan_models(setup.registry, setup.models, setup.mapping, setup.workers, setup.known)
+        return emit(setup.report("plan", results), fmt, env, out)
 
 
-def _execute(
-    command: str,
+def diff(
     registry_flag: str | None,
     names: Sequence[str],
     fmt: str,
     env: EnvMapping[str, str],
     out: TextIO,
     err: TextIO,
-    cwd: str | None,
+    cwd: str | None = None,
 ) -> int:
+    """What in the registry differs from git: the same plan, and the registered models with no file."""
+    with _scope(names):
+        setup = prepare("diff", registry_flag, names, env, err, cwd, listing=True)
+        results = plan_models(setup.registry, setup.models, setup.mapping, setup.workers, setup.known)
+        unmanaged = () if names else tuple(sorted(setup.registered - setup.files))
+        return emit(setup.report("diff", results, unmanaged), fmt, env, out)
+
+
+def apply(
+    registry_flag: str | None,
+    names: Sequence[str],
+    fmt: str,
+    env: EnvMapping[str, str],
+    out: TextIO,
+    err: TextIO,
+    cwd: str | None = None,
+) -> int:
+    """Read → judge → plan → (lease) → write, per model; the registry is created only when written to."""
+    with _scope(names):
+        setup = prepare("apply", registry_flag, names, env, err, cwd, listing=False)
+        if setup.models and isinstance(setup.registry, EmptyRegistry):
+            setup.registry = connect(setup.uri, create=True)
+        registry = setup.registry
+        results = (
+            apply_models(registry, setup.models, setup.mapping, setup.workers, setup.known)
+            if isinstance(registry, Registry)
+            else []
+        )
+        return emit(setup.report("apply", results), fmt, env, out)
+
+
+@contextlib.contextmanager
+def _scope(names: Sequence[str]) -> Iterator[None]:
+    for name in names:
+        check_name(name)  # before git is read: `--model ..` is a bad argument, not a missing file
+    with quiet_mlflow():
+        yield
+
+
+def emit(report: RegistryReport, fmt: str, env: EnvMapping[str, str], out: TextIO) -> int:
+    (write_json if fmt == "json" else write_text)(report, out)
+    _step_summary(env, markdown(report))
+    return report.exit_code()
+
+
+def prepare(
+    command: str,
+    registry_flag: str | None,
+    names: Sequence[str],
+    env: EnvMapping[str, str],
+    err: TextIO,
+    cwd: str | None,
+    listing: bool,
+) -> Setup:
+    """Read HEAD and the registry, and judge each model's change since its recorded commit."""
     with GitRepo.discover(cwd) as repo:
         head = head_commit(repo)
         view = read_head(repo, head)
@@ -113,7 +197,7 @@ def _execute(
         for notice in (STAGES_NOTICE,) if mapping.stages else ():
             err.write(f"stagectl: note: {notice}\n")
         workers = location.workers_for(uri)
-        listing = not names or len(wanted) > FEW or command == "diff"
+        listing = listing or not names or len(wanted) > FEW
         states, unread, registered = read_state(registry, wanted, listing, workers)
         records = {
             name: state.tags[TAG_APPLIED] for name, state in states.items() if state and TAG_APPLIED in state.tags
@@ -125,45 +209,31 @@ def _execute(
         state = states[name]
         assert state is not None
         desired[name] = as_applied(state, view.files[name][0])
-    held = {v.name: v for v in verdicts if v.name not in desired}
-    models = [desired[name] for name in wanted if name in desired]
-    known = {name: states[name] for name in desired}
-    if command == "apply" and models and isinstance(registry, EmptyRegistry):
-        registry = connect(uri, create=True)
-    if command == "apply":
-        assert isinstance(registry, Registry) or not models
-        results = apply_models(registry, models, mapping, workers, known) if models else []  # type: ignore[arg-type]
-    else:
-        results = plan_models(registry, models, mapping, workers, known)
-    by_name = {v.name: v for v in verdicts}
-    results = [
-        _with_verdict(result, by_name[result.model]) if result.model in by_name else result for result in results
-    ]
-    results += [_held(v) for v in held.values()]
-    results += [ModelResult(name, ModelPlan(name), errors=(problem,)) for name, problem in unread.items()]
-    results.sort(key=lambda r: r.model)
-    unmanaged: tuple[str, ...] = ()
-    if command == "diff" and not names:
-        unmanaged = tuple(sorted(registered - set(view.files)))
-    invalid = sorted({v.name for v in held.values() if v.record is None and v.refusals})
+    held = [v for v in verdicts if v.name not in desired]
+    others = [ModelResult(v.name, ModelPlan(v.name), refusals=refusal_problems(v)) for v in held]
+    others += [ModelResult(name, ModelPlan(name), errors=(problem,)) for name, problem in unread.items()]
+    invalid = sorted({v.name for v in held if v.record is None and v.refusals})
     if invalid:
         err.write(
             f"stagectl: the model files at HEAD ({head[:12]}) of {', '.join(map(printable, invalid))} do not "
             f"validate, so there is nothing to {command} for {'it' if len(invalid) == 1 else 'them'}: fix them "
             "(`stagectl check --all` shows the same errors)\n"
         )
-    report = RegistryReport(
-        command,
-        redact(uri),
+    return Setup(
+        uri,
+        registry,
         head,
-        results,
-        unmanaged=unmanaged,
-        writes=registry.writes if command == "apply" else None,
-        problems=tuple(Problem("", None, f"{v.file}: {v.message}", v.rule) for v in view.strays),
+        mapping,
+        workers,
+        [desired[name] for name in wanted if name in desired],
+        {name: states[name] for name in desired},
+        {v.name: v for v in verdicts},
+        others,
+        registered,
+        set(view.files),
+        tuple(Problem("", None, f"{v.file}: {v.message}", v.rule) for v in view.strays),
+        invalid,
     )
-    (write_json if fmt == "json" else write_text)(report, out)
-    _step_summary(env, markdown(report))
-    return report.exit_code()
 
 
 FEW = 20  # models named with --model up to which each is read on its own rather than listing them all
@@ -187,16 +257,6 @@ def read_state(
         message = f"cannot read it from the registry: {reason(error)}"
         return {}, {name: Problem(name, None, message) for name in wanted}, set()
     return {name: everything.get(name) for name in wanted}, {}, set(everything)
-
-
-def _with_verdict(result: ModelResult, verdict: Verdict) -> ModelResult:
-    """A model applied as far as its accepted commit, with the refusal of any later step."""
-    return replace(result, refusals=refusal_problems(verdict)) if verdict.refusals or verdict.messages else result
-
-
-def _held(verdict: Verdict) -> ModelResult:
-    """A model nothing of which may be written: its file refused on its own, or its record ahead of HEAD."""
-    return ModelResult(verdict.name, ModelPlan(verdict.name), refusals=refusal_problems(verdict))
 
 
 def refusal_problems(verdict: Verdict) -> tuple[Problem, ...]:
@@ -226,88 +286,3 @@ def _step_summary(env: EnvMapping[str, str], text: str) -> None:
             handle.write(text)
     except OSError as error:
         raise FatalError(f"cannot write the step summary {path}: {error.strerror}") from None
-
-
-def import_models(
-    registry_flag: str | None,
-    names: Sequence[str],
-    env: EnvMapping[str, str],
-    out: TextIO,
-    err: TextIO,
-    cwd: str | None = None,
-) -> int:
-    """Write a model file for each registered model (or those named) that has none yet."""
-    for name in names:
-        check_name(name)  # a name asked for that cannot be a file name is a bad argument, as for `new`
-    with quiet_mlflow():
-        return _import(registry_flag, names, env, out, err, cwd)
-
-
-def _import(
-    registry_flag: str | None,
-    names: Sequence[str],
-    env: EnvMapping[str, str],
-    out: TextIO,
-    err: TextIO,
-    cwd: str | None,
-) -> int:
-    root, settings = worktree_settings(cwd)
-    uri = location.resolve(registry_flag, env, settings.registry, root)
-    registry = connect(uri, create=False)
-    if isinstance(registry, EmptyRegistry):
-        raise FatalError(f"there is no registry at {shown(uri)}: pass --registry or set MLFLOW_TRACKING_URI")
-    registered = [] if names else registry.model_names()
-    mapping = Mapping.from_settings(settings.registry)
-    models_dir = os.path.join(root, settings.models_dir)
-    schema = os.path.join(root, "schemas", "model.schema.json")
-    schema_ref = os.path.relpath(schema, models_dir).replace(os.sep, "/") if os.path.exists(schema) else None
-    failed = 0
-    written = 0
-    for name in names or registered:
-        rel = f"{settings.models_dir}/{name}.yaml"
-        if not NAME_PATTERN.fullmatch(name) or ".." in name:
-            err.write(f"stagectl: {name!r} cannot be a model file name (letters, digits, . _ -): not imported\n")
-            failed += 1
-            continue
-        existing = [
-            f"{settings.models_dir}/{name}{s}"
-            for s in MODEL_SUFFIXES
-            if os.path.exists(os.path.join(models_dir, name + s))
-        ]
-        if existing:
-            out.write(f"{existing[0]} exists: left as it is (delete it to import {name} again)\n")
-            continue
-        actual = registry.read(name)
-        if actual is None:  # asked for by name: not done, like a write apply could not make (exit 1)
-            err.write(f"stagectl: no registered model {name!r} in {shown(uri)}: not imported\n")
-            failed += 1
-            continue
-        imported = import_model(actual, mapping, schema_ref)
-        parsed = parse_model(rel, imported.text.encode("utf-8"))
-        if not isinstance(parsed, ModelFile):
-            first = parsed.violations[0]
-            err.write(f"stagectl: {name} cannot be written as a valid model file: {first.message} (not imported)\n")
-            failed += 1
-            continue
-        os.makedirs(models_dir, exist_ok=True)
-        with open(os.path.join(models_dir, f"{name}.yaml"), "x", encoding="utf-8") as handle:
-            handle.write(imported.text)
-        written += 1
-        counts = ", ".join(f"{n} {s}" for s, n in _count(imported.stages).items())
-        out.write(f"wrote {rel} ({plural(len(imported.stages), 'version')}{': ' + counts if counts else ''})\n")
-        for note in imported.notes:
-            out.write(f"  note: {note}\n")
-    out.write(
-        f"imported {written} of {len(names or registered)} models into {settings.models_dir}/"
-        + (f"; next: git add {settings.models_dir} && git commit, then stagectl plan\n" if written else "\n")
-    )
-    return 1 if failed else 0
-
-
-def _count(stages: dict[int, str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for stage in ("production", "staging", "none", "archived"):
-        n = sum(1 for s in stages.values() if s == stage)
-        if n:
-            found[stage] = n
-    return found
