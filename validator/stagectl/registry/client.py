@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from stagectl.display import printable
 from stagectl.errors import FatalError
 from stagectl.registry.mapping import TAG_LOCK, TAG_NEXT_VERSION
-from stagectl.registry.plan import Action
+from stagectl.registry.plan import Action, unknown_action
 from stagectl.registry.state import ActualModel, ActualVersion, text_or_none
 
 T = TypeVar("T")
@@ -254,33 +254,35 @@ class Registry:
         client = self._writer
         name, number = action.model, str(action.version)
         kind = action.action
-        if kind == "create-model":
-            return self._create_model(action)
-        if kind == "create-version":
-            return self._create_version(action)
-        if kind == "update-model" and action.version is None:
-            self._call(client.update_registered_model, name, description=action.value, write=True)
-        elif kind == "update-model":
-            self._call(client.update_model_version, name, number, description=action.value, write=True)
-        elif kind == "set-tag" and action.version is None:
-            self._call(client.set_registered_model_tag, name, action.key, action.value, write=True)
-        elif kind == "set-tag":
-            self._call(client.set_model_version_tag, name, number, action.key, action.value, write=True)
-        elif kind == "set-alias":
-            self._call(client.set_registered_model_alias, name, action.key, number, write=True)
-        elif kind == "delete-alias":
-            self._call(client.delete_registered_model_alias, name, action.key, write=True)
-        elif kind == "set-stage":
-            self._call(
-                client.transition_model_version_stage,
-                name,
-                number,
-                action.value,
-                archive_existing_versions=False,
-                write=True,
-            )
-        else:  # pragma: no cover - the plan only makes the kinds above
-            raise ValueError(f"unknown action {kind}")
+        match kind:
+            case "create-model":
+                return self._create_model(action)
+            case "create-version":
+                return self._create_version(action)
+            case "update-model" if action.version is None:
+                self._call(client.update_registered_model, name, description=action.value, write=True)
+            case "update-model":
+                self._call(client.update_model_version, name, number, description=action.value, write=True)
+            case "set-tag" if action.version is None:
+                self._call(client.set_registered_model_tag, name, action.key, action.value, write=True)
+            case "set-tag":
+                self._call(client.set_model_version_tag, name, number, action.key, action.value, write=True)
+            case "set-alias":
+                self._call(client.set_registered_model_alias, name, action.key, number, write=True)
+            case "delete-alias":
+                self._call(client.delete_registered_model_alias, name, action.key, write=True)
+            case "set-stage":
+                stage = action.value
+                self._call(
+                    client.transition_model_version_stage,
+                    name,
+                    number,
+                    stage,
+                    archive_existing_versions=False,
+                    write=True,
+                )
+            case _:
+                unknown_action(kind)
         return Outcome()
 
     def _create_model(self, action: Action) -> Outcome:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from collections.abc import Mapping as Lookup
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, NoReturn, get_args
 
 from stagectl.registry.desired import NO_TAGS, DesiredModel, DesiredVersion, Tags
 from stagectl.registry.mapping import (
@@ -24,7 +24,10 @@ from stagectl.registry.mapping import (
 )
 from stagectl.registry.state import ActualModel, ActualVersion
 
-ACTIONS = ("create-model", "create-version", "set-alias", "delete-alias", "set-tag", "set-stage", "update-model")
+ActionKind = Literal[
+    "create-model", "create-version", "set-alias", "delete-alias", "set-tag", "set-stage", "update-model"
+]
+ACTIONS: tuple[ActionKind, ...] = get_args(ActionKind)
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class Action:
 
     model: str
     version: int | None
-    action: str
+    action: ActionKind
     detail: str
     key: str | None = None  # alias name or tag key
     value: str | None = None  # tag value, MLflow stage, or description
@@ -350,3 +353,8 @@ def _show(value: str | None) -> str:
 def _short(value: str, limit: int = 60) -> str:
     value = " ".join(value.split())
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def unknown_action(kind: NoReturn) -> NoReturn:
+    """For an exhaustive match over ActionKind: mypy refuses a call that some kind can reach."""
+    raise ValueError(f"unknown action {kind}")
