@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Protocol, TypeVar
 
@@ -141,6 +141,80 @@ def apply_models(
     )
 
 
+@dataclass
+class Lease:
+    """This apply's claim on one model, so that it alone creates versions there (see the module doc).
+
+    Taken by registering a new model with the lease in its tags (atomic), or by writing the tag on
+    an existing one and finding it still there after the settle time; renewed while writing; let go
+    at the end. A lease another apply overwrote within the settle time is dropped: back off.
+    """
+
+    writer: Writer
+    name: str
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    value: str | None = None  # "<token> <expiry>" while held
+    renewed: float = 0.0
+    confirmed: bool = False  # seen in place after it was written
+
+    @property
+    def held(self) -> bool:
+        return self.value is not None
+
+    def other_holder(self, actual: ActualModel | None) -> bool:
+        """Whether another apply holds an unexpired lease on the model (or crashed holding it)."""
+        holder = _holder(actual, self.clock())
+        return holder is not None and holder != self.token
+
+    def check(self, actual: ActualModel | None) -> bool:
+        """Whether the lease is still in place on this state."""
+        if self.value is None or _holder(actual, self.clock()) != self.token:
+            return False
+        self.confirmed = True
+        return True
+
+    def drop(self) -> None:
+        """Another apply overwrote it within the settle time: it is theirs now."""
+        self.value = None
+
+    def register(self, create: Action) -> ActualModel:
+        """Register the model with the lease already in its tags; the state this leaves."""
+        candidate = self._candidate()
+        tags = MappingProxyType({**create.tags, TAG_LOCK: candidate})
+        self.writer.write(replace(create, tags=tags))
+        self.value, self.renewed = candidate, self.clock()
+        return ActualModel(self.name, create.description, tags)
+
+    def claim(self) -> None:
+        """Write the lease on an existing model; whether it holds is seen on the next read."""
+        candidate = self._candidate()
+        self.writer.claim(self.name, candidate)
+        self.sleep(SETTLE_SECONDS)
+        self.value, self.renewed = candidate, self.clock()
+
+    def renew_if_due(self) -> None:
+        if self.value is not None and self.clock() - self.renewed > LEASE_SECONDS / 2:
+            self.value, self.renewed = self._candidate(), self.clock()
+            self.writer.claim(self.name, self.value)
+
+    def clear_expired(self, actual: ActualModel | None) -> None:
+        """Remove an expired lease a crashed apply left behind."""
+        if self.value is None and actual is not None and TAG_LOCK in actual.tags:
+            self.writer.release(self.name, actual.tags[TAG_LOCK])
+
+    def release(self) -> None:
+        if self.value is not None:
+            # Nobody takes an unexpired lease, so a confirmed one still ours is removed without a read.
+            held = self.confirmed and self.clock() < self.renewed + LEASE_SECONDS - 2
+            self.writer.release(self.name, self.value, held=held)
+            self.value = None
+
+    def _candidate(self) -> str:
+        return f"{self.token} {self.clock() + LEASE_SECONDS:.0f}"
+
+
 def _apply(
     writer: Writer,
     desired: DesiredModel,
@@ -150,37 +224,32 @@ def _apply(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
 ) -> ModelResult:
+    """One model: read -> plan -> acquire (when versions must be created) -> write, again until done."""
     name = desired.name
-    token = uuid.uuid4().hex
-    lease: str | None = None  # set while this apply holds the model's lease
-    renewed = 0.0
+    lease = Lease(writer, name, clock, sleep)
     done: list[Action] = []
     notes: list[Problem] = []
     plan = ModelPlan(name)
     deadline = clock() + WAIT_SECONDS
     waited = False
     clashes = 0  # create-model found the name taken
-    confirmed = False  # the lease was seen in place after it was written
     known: ActualModel | None = first  # the state, when it was just read (or made) and need not be read again
     try:
         for _ in range(ROUNDS + int(WAIT_SECONDS / POLL_SECONDS)):
-            try:
+            try:  # read
                 fresh = not (known is not None or read_already)  # read in this round, not earlier
                 actual = writer.read(name) if fresh else known
                 known, read_already = None, False
             except Exception as error:
                 return _failed(desired, plan, done, None, f"cannot read it from the registry: {reason(error)}", notes)
-            plan = plan_model(desired, actual, mapping)
+            plan = plan_model(desired, actual, mapping)  # plan (what the rules allow was judged before)
             if plan.errors:
                 return ModelResult(name, plan, tuple(done), plan.errors, plan.notes)
             creates = any(a.action == "create-version" for a in plan.actions)
-            holder = _holder(actual, clock())
-            if lease is not None and holder != token and creates:
-                lease = None  # another apply overwrote it within the settle time: back off, plan again
-                continue
-            confirmed = confirmed or (lease is not None and holder == token)
-            if lease is None and holder is not None and holder != token:
-                # Another apply is writing this model (or crashed doing so: its lease runs out soon).
+            if lease.held and not lease.check(actual) and creates:
+                lease.drop()
+                continue  # back off, plan again
+            if not lease.held and lease.other_holder(actual):  # acquire: wait for another apply's lease
                 if clock() > deadline:
                     message = f"another apply holds the lease on {name} and has not let go: rerun later"
                     return _failed(desired, plan, done, None, message, notes)
@@ -189,20 +258,15 @@ def _apply(
                     waited = True
                 sleep(POLL_SECONDS)
                 continue
-            if lease is None and creates and actual is not None and not fresh:
-                continue  # the lease is taken on what the registry holds now, not on a listing made earlier
-            if lease is None and creates:
-                candidate = f"{token} {clock() + LEASE_SECONDS:.0f}"
+            if not lease.held and creates:
+                if actual is not None and not fresh:
+                    continue  # the lease is taken on what the registry holds now, not on a listing made earlier
                 try:
-                    if actual is None:  # register the model with the lease in its tags: atomic
-                        create = plan.actions[0]
-                        tags = MappingProxyType({**create.tags, TAG_LOCK: candidate})
-                        writer.write(replace(create, tags=tags))
-                        done.append(create)
-                        known = ActualModel(name, create.description, tags)  # what is there now: no need to read
-                    else:  # write the lease; it holds if it is still there after the settle time
-                        writer.claim(name, candidate)
-                        sleep(SETTLE_SECONDS)
+                    if actual is None:
+                        known = lease.register(plan.actions[0])
+                        done.append(plan.actions[0])
+                    else:
+                        lease.claim()
                 except AlreadyExists:
                     clashes += 1
                     if clashes > 2:  # registered, yet not readable as a model: MLflow hides prompts
@@ -212,15 +276,11 @@ def _apply(
                     continue  # another apply wrote its lease at the same moment: read again, plan again
                 except Exception as error:
                     return _failed(desired, plan, done, None, f"cannot take the lease: {reason(error)}", notes)
-                lease, renewed = candidate, clock()
                 continue
-            if lease is None and actual is not None and TAG_LOCK in actual.tags:
-                writer.release(name, actual.tags[TAG_LOCK])  # an expired lease a crashed apply left behind
-            for action in plan.actions:
+            lease.clear_expired(actual)
+            for action in plan.actions:  # write
                 try:
-                    if lease is not None and clock() - renewed > LEASE_SECONDS / 2:
-                        lease, renewed = f"{token} {clock() + LEASE_SECONDS:.0f}", clock()
-                        writer.claim(name, lease)
+                    lease.renew_if_due()
                     outcome = writer.write(action)
                 except AlreadyExists:
                     clashes += 1
@@ -238,9 +298,7 @@ def _apply(
                 return ModelResult(name, plan, tuple(done), (), tuple([*plan.notes, *notes]))
         return _failed(desired, plan, done, None, "the registry kept changing under this apply: rerun it", notes)
     finally:
-        if lease is not None:
-            # Nobody takes an unexpired lease, so a confirmed one still ours is removed without a read.
-            writer.release(name, lease, held=confirmed and clock() < renewed + LEASE_SECONDS - 2)
+        lease.release()
 
 
 _UNREADABLE = (
