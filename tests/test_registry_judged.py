@@ -136,6 +136,10 @@ def test_a_direct_push_from_none_to_production_is_refused_and_the_other_model_ap
     repo.write("models/fraud.yaml", simple("fraud", (1, "production")))
     repo.write("models/churn.yaml", simple("churn", (1, "production")))
     repo.commit("straight to production")
+    planned = stagectl(repo, "plan")  # the same refusal, before anything is written
+    assert planned.code == 1
+    assert "fraud:\n  error: models/fraud.yaml:4:5: illegal-transition: none → production" in planned.out
+    assert planned.out.endswith("; 1 refused\n")
     result = apply(repo)
     assert result.code == 1
     assert errors(result) == [("fraud", 1, "illegal-transition")]

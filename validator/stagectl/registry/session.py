@@ -24,7 +24,15 @@ from stagectl.registry.desired import DesiredModel
 from stagectl.registry.judged import NEVER_BACKWARDS, Verdict, judge_all, read_head, unchanged
 from stagectl.registry.mapping import TAG_APPLIED, Mapping
 from stagectl.registry.plan import ModelPlan, Problem
-from stagectl.registry.report import RegistryReport, markdown, write_json, write_text
+from stagectl.registry.report import (
+    ApplyReport,
+    DiffReport,
+    PlanReport,
+    RegistryReport,
+    markdown,
+    write_json,
+    write_text,
+)
 from stagectl.registry.source import desired_from, head_commit
 from stagectl.registry.state import ActualModel, as_applied
 
@@ -80,15 +88,15 @@ class Setup:
     problems: tuple[Problem, ...]  # errors of no model (stray files)
     invalid: list[str]  # models whose file does not validate on its own
 
-    def report(self, command: str, results: Sequence[ModelResult], unmanaged: tuple[str, ...] = ()) -> RegistryReport:
+    def report(
+        self, kind: type[RegistryReport], results: Sequence[ModelResult], unmanaged: tuple[str, ...] = ()
+    ) -> RegistryReport:
         judged = [
             replace(r, refusals=refusal_problems(self.verdicts[r.model])) if self._refused(r) else r for r in results
         ]
         everything = sorted([*judged, *self.others], key=lambda r: r.model)
-        writes = self.registry.writes if command == "apply" else None
-        return RegistryReport(
-            command, redact(self.uri), self.head, everything, unmanaged=unmanaged, writes=writes, problems=self.problems
-        )
+        writes = self.registry.writes if kind is ApplyReport else None
+        return kind(redact(self.uri), self.head, everything, unmanaged=unmanaged, writes=writes, problems=self.problems)
 
     def _refused(self, result: ModelResult) -> bool:
         verdict = self.verdicts.get(result.model)
@@ -108,7 +116,7 @@ def plan(
     with _scope(names):
         setup = prepare("plan", registry_flag, names, env, err, cwd, listing=False)
         results = plan_models(setup.registry, setup.models, setup.mapping, setup.workers, setup.known)
-        return emit(setup.report("plan", results), fmt, env, out)
+        return emit(setup.report(PlanReport, results), fmt, env, out)
 
 
 def diff(
@@ -125,7 +133,7 @@ def diff(
         setup = prepare("diff", registry_flag, names, env, err, cwd, listing=True)
         results = plan_models(setup.registry, setup.models, setup.mapping, setup.workers, setup.known)
         unmanaged = () if names else tuple(sorted(setup.registered - setup.files))
-        return emit(setup.report("diff", results, unmanaged), fmt, env, out)
+        return emit(setup.report(DiffReport, results, unmanaged), fmt, env, out)
 
 
 def apply(
@@ -148,7 +156,7 @@ def apply(
             if isinstance(registry, Registry)
             else []
         )
-        return emit(setup.report("apply", results), fmt, env, out)
+        return emit(setup.report(ApplyReport, results), fmt, env, out)
 
 
 @contextlib.contextmanager
