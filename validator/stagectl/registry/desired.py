@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -40,14 +40,6 @@ class DesiredModel:
             if version.number == number:
                 return version
         return None
-
-
-def desired_models(files: Iterable[ModelFile], commits: Mapping[str, Mapping[int, str]]) -> list[DesiredModel]:
-    """One DesiredModel per (validated) model file, versions ascending, sorted by name.
-
-    `commits`: path -> version -> the commit that last set its stage (history.last_stage_commits).
-    """
-    return sorted((desired_model(f, commits.get(f.path, {})) for f in files), key=lambda m: m.name)
 
 
 def desired_model(
