@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from conftest import Repo, init_repo
-from registry_helpers import Run, sqlite_uri, stagectl, state
+from registry_helpers import Run, client, sqlite_uri, stagectl, state
 
 GATES = "policy:\n  gates:\n    production:\n      auc: {min: 0.9}\n"
 
@@ -228,3 +228,15 @@ def test_several_legal_merges_applied_at_once_stay_legal(repo: Repo) -> None:
     assert found["aliases"] == {"production": 1}
     assert found["tags"]["stagectl.applied"] == last
     assert found["versions"][1]["tags"]["stagectl.commit"] == last
+
+
+def test_a_record_that_names_no_commit_of_this_repository_is_refused_and_shown_escaped(repo: Repo) -> None:
+    repo.write("models/fraud.yaml", simple("fraud", (1, "staging")))
+    repo.commit("fraud")
+    assert apply(repo).code == 0
+    uri = sqlite_uri(repo.path / "mlflow.db")
+    client(uri).set_registered_model_tag("fraud", "stagectl.applied", "\x1b[31mnot-a-commit")
+    result = apply(repo)
+    assert result.code == 1
+    assert errors(result) == [("fraud", None, "never-backwards")]
+    assert "\x1b" not in result.out and "\\x1b[31mnot" in result.out

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from stagectl.collect import classify
 from stagectl.contents import read
+from stagectl.display import printable
 from stagectl.errors import FatalError
 from stagectl.gitio import Entry, GitRepo, literal
 from stagectl.history import GitHistory, parse_date
@@ -127,8 +128,9 @@ class Judge:
         if record == head:
             return Verdict(name, self._head_file(name), head, record=record)  # judged when it was applied
         if not _COMMIT_ID.fullmatch(record) or not self._repo.is_ancestor(record, head):
+            shown = printable(record[:12])
             message = (
-                f"the registry holds {name} as applied from commit {record[:12]}, which is not an ancestor of "
+                f"the registry holds {name} as applied from commit {shown}, which is not an ancestor of "
                 f"HEAD ({head[:12]}): applying this checkout would take {name} back to an older state, so it is "
                 "left untouched (an old workflow run re-run, or a stale checkout?); to go back, make a new "
                 "commit (a revert) and apply that"
