@@ -21,6 +21,7 @@ from conftest import Repo, clean_env
 from registry_helpers import Server, client, free_port, model_file, stagectl, state
 
 pytest_plugins = ["mlflow_fixtures"]
+pytestmark = pytest.mark.slow  # every test here talks to a real `mlflow server`
 
 
 def write_models(repo: Repo, names: list[str], stages: list[str]) -> str:
@@ -135,11 +136,12 @@ def _apply_process(repo: Repo, url: str) -> subprocess.Popen[str]:
     )
 
 
-def test_server_killed_mid_apply_then_apply_again_converges(repo: Repo, tmp_path: Path) -> None:
-    server = Server(tmp_path / "own-server")
-    server.folder.mkdir()
+def test_server_killed_mid_apply_then_apply_again_converges(
+    repo: Repo, tmp_path: Path, mlflow_server: Server, prefix: str
+) -> None:
+    server = mlflow_server.sibling(tmp_path / "own-server")  # its own process, to kill; the session's store
     server.start()
-    names = [f"m{i:02d}" for i in range(30)]
+    names = [f"{prefix}-m{i:02d}" for i in range(30)]
     stages = ["archived", "production", "staging"]
     sha = write_models(repo, names, stages)
     try:
