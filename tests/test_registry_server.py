@@ -7,6 +7,7 @@ be killed half-way through an apply.
 from __future__ import annotations
 
 import http.server
+import re
 import signal
 import subprocess
 import sys
@@ -176,3 +177,26 @@ def test_two_applies_racing_end_in_the_files_state(repo: Repo, mlflow_server: Se
     mlflow = client(mlflow_server.url)
     for name in names:  # no version number was burnt by the race either
         assert "stagectl.next_version" not in mlflow.get_registered_model(name).tags
+
+
+def test_the_scale_out_server_keeps_the_registry_in_postgresql(
+    repo: Repo, mlflow_server: Server, prefix: str, request: pytest.FixtureRequest
+) -> None:
+    """The `postgresql` runs are what they say: what apply wrote over HTTP is in PostgreSQL's tables,
+    served by 4 workers."""
+    if request.node.callspec.params["mlflow_server"] != "postgresql":
+        pytest.skip("the sqlite-backed server: its store is a file")
+    import psycopg2
+
+    name = f"{prefix}-pg"
+    write_models(repo, [name], ["production"])
+    assert stagectl(repo, "apply", "--registry", mlflow_server.url).code == 0
+    connection = psycopg2.connect(mlflow_server.store.replace("+psycopg2", "", 1))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT alias, version FROM registered_model_aliases WHERE name = %s", (name,))
+            assert cursor.fetchall() == [("production", 1)]
+    finally:
+        connection.close()
+    assert mlflow_server.workers == 4
+    assert len(re.findall(r"Started server process", mlflow_server.log.read_text())) >= 4
