@@ -151,7 +151,6 @@ def test_flow_entry_value_with_flow_indicators_is_quoted() -> None:
         pytest.param(
             b"name: m\nversions: [\n]\n", None, new_entry(1), re.escape("not written as '[]'"), id="empty-list-split"
         ),
-        pytest.param("name: m\nversions: []\n".encode("utf-16"), None, new_entry(1), "only UTF-8", id="utf-16-file"),
     ],
 )
 def test_unsafe_edit_raises_edit_error(

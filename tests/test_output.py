@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Repo, clean_env, key_line, model_yaml, run_on_terminal
-from stagectl.ghactions import escape_data, escape_property
+from stagectl.display import annotation_data as escape_data
+from stagectl.display import annotation_property as escape_property
 
 FRAUD = "models/fraud.yaml"
 ESC = "\x1b"

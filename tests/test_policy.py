@@ -197,17 +197,15 @@ def test_a_staged_policy_change_does_not_judge_its_own_commit(repo: Repo) -> Non
 
 
 def test_moving_models_dir_in_a_change_does_not_hide_it(repo: Repo) -> None:
-    """A PR that points models_dir elsewhere is still judged on the base's models folder."""
+    """A change that points models_dir at a folder that is not there hides nothing: the folder's absence
+    is `policy`, and every live model of the base is a deletion (see test_settings_change.py for moves)."""
     repo.write(FRAUD, model_yaml("fraud", (1, "none"), (2, "production")))
     repo.commit("base")
     repo.write("stagectl.yaml", "models_dir: elsewhere\n")
     repo.write(FRAUD, model_yaml("fraud", (1, "production"), (2, "archived")))
     (repo.path / "models/churn.yaml").write_text(model_yaml("churn", (1, "production")), encoding="utf-8")
     result = repo.stagectl("check")
-    assert result.located() == [
-        ("models/churn.yaml", key_line(0), 5, "illegal-transition"),
-        (FRAUD, key_line(0), 5, "illegal-transition"),
-    ]
+    assert result.located() == [(FRAUD, 1, 1, "model-removed"), ("stagectl.yaml", 1, 1, "policy")]
 
 
 def test_an_invalid_stagectl_yaml_in_the_change_is_rule_policy(repo: Repo) -> None:

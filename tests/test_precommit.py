@@ -1,12 +1,15 @@
 """The pre-commit hook, through pre-commit itself: a real `pre-commit install` and real `git commit`s.
 
 pre-commit installs hooks from a git revision, so the project's current working tree (committed
-or not) is snapshotted into a temporary clone and the hook is pointed at that commit. The hook's
-environment is built once per session in a temporary PRE_COMMIT_HOME.
+or not) is snapshotted into a temporary clone. The configuration is the README's snippet, as a user
+copies it: its URL pointed at that clone, and its `rev:` moved to the clone's commit SHA by
+`pre-commit autoupdate --freeze`, as the README says. The hook's environment is built once per
+session in a temporary PRE_COMMIT_HOME.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -21,20 +24,35 @@ from conftest import ROOT, Repo, clean_env, init_repo, key_line, model_yaml
 
 FRAUD = "models/fraud.yaml"
 CHURN = "models/churn.yaml"
+PUBLIC_URL = "https://github.com/OWNER/stagectl"
+SNIPPET = re.compile(r"```yaml\n(# \.pre-commit-config\.yaml\n.*?)```", re.DOTALL)
+
+
+def readme_config() -> str:
+    """The README's .pre-commit-config.yaml, as a user copies it."""
+    found = SNIPPET.search((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert found, "README.md has no ```yaml block starting '# .pre-commit-config.yaml'"
+    return found[1]
+
+
+def pinned_rev(config: str) -> str:
+    [repo] = yaml.safe_load(config)["repos"]
+    return str(repo["rev"])
 
 
 @dataclass(frozen=True)
 class HookSource:
     repo: Path  # a clone of the project with its working tree committed
-    rev: str
+    rev: str  # its commit SHA
     home: Path  # PRE_COMMIT_HOME, shared by the session
+    configured: str  # the README's snippet, pointed at the clone and pinned to `rev`
 
     @property
     def env(self) -> dict[str, str]:
         return {"PRE_COMMIT_HOME": str(self.home), "PRE_COMMIT_COLOR": "never"}
 
     def config(self) -> str:
-        return f"repos:\n  - repo: {self.repo}\n    rev: {self.rev}\n    hooks:\n      - id: stagectl\n"
+        return self.configured
 
 
 def snapshot_project(dest: Path) -> str:
@@ -62,13 +80,20 @@ def snapshot_project(dest: Path) -> str:
 def hook_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HookSource]:
     base = tmp_path_factory.mktemp("pre-commit")
     rev = snapshot_project(base / "project")
-    source = HookSource(base / "project", rev, base / "home")
+    env = HookSource(base / "project", rev, base / "home", "").env
     warm = init_repo(base / "warm-up")
-    warm.write(".pre-commit-config.yaml", source.config())
-    warm.commit("config")
-    built = run_pre_commit(warm, "install-hooks", env=source.env, timeout=900)
+    snippet = readme_config()
+    assert PUBLIC_URL in snippet
+    warm.write(".pre-commit-config.yaml", snippet.replace(PUBLIC_URL, (base / "project").as_uri()))
+    warm.commit("config as the README shows it")
+    updated = run_pre_commit(warm, "autoupdate", "--freeze", env=env)
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    configured = (warm.path / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    assert pinned_rev(configured) == rev  # no tag on the clone's HEAD: its commit SHA
+    warm.commit("pre-commit autoupdate --freeze")
+    built = run_pre_commit(warm, "install-hooks", env=env, timeout=900)
     assert built.returncode == 0, built.stdout + built.stderr
-    yield source
+    yield HookSource(base / "project", rev, base / "home", configured)
 
 
 def run_pre_commit(
@@ -105,6 +130,24 @@ def test_manifest_declares_the_hook() -> None:
     assert hook["entry"] == "stagectl check --staged"
     assert hook["pass_filenames"] is False
     assert hook.get("always_run") is True or "files" in hook
+
+
+def test_the_readme_pins_a_commit_that_has_the_hook() -> None:
+    """A `rev:` must exist upstream (the README once showed a tag that did not): a full commit SHA of
+    this repository, whose manifest declares the hook."""
+    rev = pinned_rev(readme_config())
+    assert re.fullmatch(r"[0-9a-f]{40}", rev), f"README's rev {rev!r} is not a full commit SHA"
+    shown = subprocess.run(
+        ["git", "show", f"{rev}:.pre-commit-hooks.yaml"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if shown.returncode != 0:
+        shallow = subprocess.run(
+            ["git", "rev-parse", "--is-shallow-repository"], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        if shallow.stdout.strip() == "true":
+            pytest.skip(f"a shallow clone cannot tell whether {rev} is a commit of this repository")
+    assert shown.returncode == 0, f"README's rev {rev} is not a commit of this repository: {shown.stderr}"
+    assert "stagectl" in [hook["id"] for hook in yaml.safe_load(shown.stdout)]
 
 
 @pytest.mark.slow

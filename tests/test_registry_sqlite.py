@@ -59,7 +59,7 @@ def test_with_nothing_configured_apply_uses_mlflow_db_at_the_root_and_converges(
     again = stagectl(repo, "apply", "--format", "json")
     assert again.code == 0
     assert again.json()["actions"] == [] and again.json()["writes"] == 0
-    assert stagectl(repo, "plan").out == "plan: nothing to do (2 models up to date)\n"
+    assert stagectl(repo, "plan").out == f"registry: {uri}\nplan: nothing to do (2 models up to date)\n"
 
 
 def test_a_merged_promotion_moves_the_alias_demoting_first(repo: Repo) -> None:
@@ -221,7 +221,7 @@ def test_files_that_do_not_validate_are_refused_before_the_registry_is_touched(r
     repo.commit("typo")
     result = stagectl(repo, "apply")
     assert result.code == 1
-    assert "models/fraud.yaml:4:5: schema: unknown key 'stgae' in versions[0]: did you mean 'stage'?" in result.out
+    assert "models/fraud.yaml:4:5: schema: unknown key 'stgae' in version 1: did you mean 'stage'?" in result.out
     assert "do not validate, so there is nothing to apply" in result.err
     assert not (repo.path / "mlflow.db").exists()
 

@@ -15,6 +15,7 @@ from stagectl.errors import FatalError
 from stagectl.history import StageEvent
 from stagectl.model import ModelFile, Version
 from stagectl.policy import Policy
+from stagectl.yamltext import scalar
 
 NEXT_STAGE = {"none": "staging", "staging": "production"}
 START_STAGES = ("none", "staging")
@@ -145,4 +146,4 @@ def _metric(text: str) -> tuple[str, float]:
 def new_model_text(name: str, schema_path: str | None) -> str:
     """A valid, empty model file."""
     header = f"# yaml-language-server: $schema={schema_path}\n" if schema_path else ""
-    return f"{header}name: {name}\nversions: []\n"
+    return f"{header}name: {scalar(name)}\nversions: []\n"

@@ -6,7 +6,7 @@ import argparse
 import errno
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from stagectl import __version__, display
@@ -28,6 +28,87 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(USAGE_EXIT)
 
 
+_TABLE_OR_JSON = "text: a table on a terminal, tab-separated when piped (the default); json: one object, for tools"
+_EDIT_EXITS = """exit status:
+  0  the file was edited (or printed, with --dry-run), or nothing needed to change
+  1  refused: the policy rejects the edit (same rule and message as check), or rollback finds no
+     earlier production version; the file is unchanged
+  2  cannot run: not a git repository, no such model or version, bad arguments"""
+_REGISTRY_EXITS = """exit status:
+  0  {ok}
+  1  {one}
+  2  cannot run: no registry reachable, invalid stagectl.yaml at HEAD, a shallow clone, bad arguments"""
+_READ_EXITS = """exit status:
+  0  printed
+  2  cannot run: not a git repository, unknown ref or model, bad arguments"""
+EPILOGS = {
+    "check": """exit status:
+  0  no errors
+  1  rule violations (one per line: file:line:col: rule: message)
+  2  cannot run: not a git repository, unknown ref, invalid stagectl.yaml at the base, bad arguments
+
+example (judge this branch as its pull request to main would be judged):
+  stagectl check --base main""",
+    "promote": _EDIT_EXITS
+    + "\n\nexample:\n  stagectl promote fraud 3            # staging -> production, archiving what it displaces",
+    "archive": _EDIT_EXITS + "\n\nexample:\n  stagectl archive fraud 1",
+    "rollback": _EDIT_EXITS + "\n\nexample:\n  stagectl rollback fraud --dry-run   # show which version goes back",
+    "register": _EDIT_EXITS
+    + "\n\nexample:\n  stagectl register fraud --source s3://ml-artifacts/fraud/4 --run-id 0c9d8e7f --stage staging",
+    "new": """exit status:
+  0  the file was written
+  1  the model's file exists already
+  2  cannot run: an invalid model name, not a git repository
+
+example:
+  stagectl new fraud""",
+    "owners": """exit status:
+  0  printed, written, or (--check) the block is up to date
+  1  --check: the file lacks the stagectl owners block, or it differs from the model files' owners
+  2  cannot run: not a git repository, a file that cannot be read
+
+example (in CI, beside stagectl check):
+  stagectl owners --check .github/CODEOWNERS""",
+    "status": _READ_EXITS + "\n\nexample:\n  stagectl status --stage production",
+    "history": _READ_EXITS + "\n\nexample (what was in production then, and who put it there):\n"
+    "  stagectl history fraud --at 2026-11-12",
+    "plan": _REGISTRY_EXITS.format(
+        ok="planned (or nothing to do)", one="a model cannot be applied (its files or its registry state refuse)"
+    )
+    + "\n\nexample:\n  stagectl plan --registry sqlite:///mlflow.db",
+    "apply": _REGISTRY_EXITS.format(
+        ok="all applied, or nothing to do", one="a model could not be applied, or was refused (the others were applied)"
+    )
+    + "\n\nexample:\n  MLFLOW_TRACKING_URI=https://mlflow.example.com stagectl apply",
+    "diff": _REGISTRY_EXITS.format(
+        ok="the registry matches git", one="the registry differs from git (drift), or a model cannot be read"
+    )
+    + "\n\nexample:\n  stagectl diff --model fraud",
+    "import": """exit status:
+  0  every model asked for was imported (or already has a file)
+  1  a model could not be imported (not registered, or not a valid model file)
+  2  cannot run: no registry there, not a git repository, bad arguments
+
+example:
+  stagectl import --registry sqlite:///legacy.db""",
+}
+
+
+class _Formats:
+    """`check --format` choices, read from the reporter registry only when argparse asks (not for --version)."""
+
+    def _names(self) -> tuple[str, ...]:
+        from stagectl.report import FORMATS
+
+        return FORMATS
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stagectl", description="GitOps for machine-learning model stages.")
     parser.add_argument("--version", action="version", version=f"stagectl {__version__}")
@@ -41,7 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _command(commands: Any, name: str, summary: str, description: str | None = None) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=description or summary)
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=summary,
+        description=description or summary,
+        epilog=EPILOGS[name],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
@@ -64,8 +151,13 @@ def _add_check(commands: Any) -> None:
     )
     check.add_argument(
         "--format",
-        choices=("text", "json", "github"),
-        help="output format (default text; github inside GitHub Actions)",
+        choices=_Formats(),
+        metavar="FORMAT",  # argparse would list the choices, importing the reporters, to build any parser
+        help="one of %(choices)s. text: one 'file:line:col: rule: message' line per error, the summary on "
+        "stderr (the default); "
+        "json: one JSON object {ok, base, head, files_checked, errors}; github: an ::error annotation per "
+        "error and a table in $GITHUB_STEP_SUMMARY (the default inside GitHub Actions); sarif: a SARIF 2.1.0 "
+        "log for code scanning; markdown: the pull-request comment (what merging does, the verdict, the policy)",
     )
     check.add_argument("-q", "--quiet", action="store_true", help="print errors only, no summary line")
     check.set_defaults(handler=_check)
@@ -108,18 +200,41 @@ def _add_authoring(commands: Any) -> None:
     new.add_argument("model")
     new.set_defaults(handler=_new)
 
+    owners = _command(
+        commands, "owners", "the CODEOWNERS lines that give each model file its owners (print, check, write)"
+    )
+    mode = owners.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--check",
+        nargs="?",
+        const=".github/CODEOWNERS",
+        metavar="FILE",
+        help="exit 1 when FILE's stagectl block differs (default .github/CODEOWNERS)",
+    )
+    mode.add_argument(
+        "--write", nargs="?", const=".github/CODEOWNERS", metavar="FILE", help="update (or add) the block in FILE"
+    )
+    owners.set_defaults(handler=_owners)
+
     status = _command(commands, "status", "every model's versions by stage, from HEAD (or --ref)")
     status.add_argument("model", nargs="?")
     status.add_argument("--stage", choices=stages, help="only versions in this stage")
     status.add_argument("--ref", metavar="REF", help="read this commit instead of HEAD")
-    status.add_argument("--format", choices=("text", "json"), default="text")
+    status.add_argument(
+        "--format", choices=("text", "json", "markdown"), default="text", help=_TABLE_OR_JSON + "; markdown: a table"
+    )
     status.set_defaults(handler=_status)
 
     history = _command(commands, "history", "every stage change of a model, with commit, author, date and PR")
     history.add_argument("model")
     history.add_argument("--version", type=int, dest="model_version", metavar="N", help="only this version")
     history.add_argument("--at", metavar="DATE|REF", help="only what had happened by then (YYYY-MM-DD, or a commit)")
-    history.add_argument("--format", choices=("text", "json"), default="text")
+    history.add_argument(
+        "--format",
+        choices=("text", "json", "mermaid"),
+        default="text",
+        help=_TABLE_OR_JSON + "; mermaid: a gantt timeline of each version's stages",
+    )
     history.set_defaults(handler=_history)
 
 
@@ -143,6 +258,12 @@ def _new(args: argparse.Namespace) -> int:
     from stagectl.commands import new
 
     return new.run(args.model, sys.stdout, sys.stderr)
+
+
+def _owners(args: argparse.Namespace) -> int:
+    from stagectl.commands import owners
+
+    return owners.run(args.check, args.write, sys.stdout, sys.stderr)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -172,7 +293,13 @@ def _add_registry(commands: Any) -> None:
             "then sqlite:///mlflow.db at the repository root)",
         )
         sub.add_argument("--model", metavar="NAME", action="append", default=[], help="only this model (repeatable)")
-        sub.add_argument("--format", choices=("text", "json"), default="text")
+        sub.add_argument(
+            "--format",
+            choices=("text", "json"),
+            default="text",
+            help="text: the registry, then each model's writes and a summary (the default); json: one object "
+            "with the actions list (and errors), for tools",
+        )
         sub.set_defaults(handler=_registry)
     imports = _command(commands, "import", "write model files for the models of an existing MLflow registry")
     imports.add_argument("--registry", metavar="URI", help="the MLflow registry (found as for plan)")
@@ -228,7 +355,7 @@ def _report(error: Exception) -> int:
     from stagectl.errors import FatalError
 
     if isinstance(error, FatalError):
-        sys.stderr.write(f"stagectl: error: {error}\n")
+        sys.stderr.write(f"stagectl: error: {display.printable(str(error))}\n")  # one line, whatever it quotes
         return error.exit_code
     if isinstance(error, OSError) and error.errno in _CANNOT_WRITE:
         sys.stderr.write(f"stagectl: error: cannot write: {error.strerror}\n")
@@ -238,5 +365,6 @@ def _report(error: Exception) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return USAGE_EXIT
     name = type(error).__name__
-    sys.stderr.write(f"stagectl: internal error: {name}: {error} (rerun with --debug for the details)\n")
+    shown = display.printable(str(error))
+    sys.stderr.write(f"stagectl: internal error: {name}: {shown} (rerun with --debug for the details)\n")
     return USAGE_EXIT

@@ -10,7 +10,6 @@ edit is refused rather than written.
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 
 from stagectl import yamlsafe
 from stagectl.model import Document, Span
+from stagectl.yamltext import double_quoted, scalar
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n|\x85|\u2028|\u2029")
 _BOM = "\ufeff"
@@ -212,7 +212,7 @@ def _quoted(value: str, style: str | None) -> str:
     if style == "'":
         return "'" + value.replace("'", "''") + "'"
     if style == '"':
-        return json.dumps(value, ensure_ascii=False)
+        return double_quoted(value)
     return value
 
 
@@ -229,11 +229,8 @@ def _scalar(value: Any, style: str | None, flow: bool) -> str:
         return repr(value)
     if style in ("'", '"'):
         return _quoted(value, style)
-    probe = f"{{k: {value}}}" if flow else f"k: {value}"
-    loaded = yamlsafe.load(probe.encode("utf-8"))
-    if loaded.document is not None and loaded.document.data == {"k": value} and "#" not in value:
-        return value
-    return json.dumps(value, ensure_ascii=False)
+    written = scalar(value)
+    return double_quoted(value) if flow and "," in written and written == value else written  # `,` ends a flow item
 
 
 def _verify(result: bytes, expected: Any) -> None:

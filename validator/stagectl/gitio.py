@@ -8,6 +8,7 @@ chosen for this, took 65-110 ms per run, a quarter of a pull-request check.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -173,6 +174,36 @@ class GitRepo:
         """Every file under `folder` at commit `rev`, recursively."""
         out = self.run("ls-tree", "-r", "-z", "--full-tree", rev, "--", *literal([folder]))
         return dict(_parse_tree(out))
+
+    def worktree_differs(self, path: str, committed: Entry | None) -> bool:
+        """Whether the working-tree file differs from `committed` (its entry at HEAD; None: absent).
+
+        Hashed here, as git hashes a blob: an unchanged file costs no git process. Only when the
+        bytes differ is git asked (its filters, such as line-end conversion, may make them equal).
+        """
+        full = os.path.join(self.root, path)
+        if committed is None or committed.sha is None:
+            return os.path.lexists(full)
+        try:
+            with open(full, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return True  # deleted, or not a readable file: not what HEAD has
+        digest = hashlib.sha256 if len(committed.sha) == 64 else hashlib.sha1
+        if digest(b"blob %d\0" % len(data) + data).hexdigest() == committed.sha:
+            return False
+        status, _out, _err = _git(self.root, ["diff", "--quiet", "HEAD", "--", *literal([path])])
+        return status != 0
+
+    def default_branch(self) -> tuple[str, str] | None:
+        """The branch a pull request would target, as (short name, commit): main or master, local or origin's."""
+        candidates = ("refs/heads/main", "refs/heads/master", "refs/remotes/origin/main", "refs/remotes/origin/master")
+        out = self.run("for-each-ref", "--format=%(refname) %(objectname)", *candidates)
+        found = dict(line.split(" ", 1) for line in out.decode("utf-8", "replace").splitlines() if " " in line)
+        for ref in candidates:
+            if ref in found:
+                return ref.removeprefix("refs/heads/").removeprefix("refs/remotes/"), found[ref]
+        return None
 
     # -- contents ---------------------------------------------------------------------------------
 

@@ -60,6 +60,8 @@ class Document:
     data: Any
     positions: Mapping[Path, Position]
     spans: Mapping[Path, Span] = field(default_factory=dict)  # only when loaded for editing
+    # The text of each number not written as a plain decimal integer (`1.0`, `0x10`, `1_000`, `1:30`).
+    numbers: Mapping[Path, str] = field(default_factory=dict)
 
     def position(self, path: Path) -> Position:
         """The position of `path`, or of its nearest ancestor that has one."""

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from stagectl import schemas, yamlsafe
+from stagectl.display import quoted
 from stagectl.errors import FatalError
 from stagectl.model import START, Content, Document, ModelFile, Parsed, Rejected, Unreadable, Version, Violation
 from stagectl.policy import POLICY_FILE, Settings, settings_from_data
@@ -46,7 +47,7 @@ def parse_model(path: str, content: Content, spans: bool = False) -> Parsed:
     data = document.data
     name = data.get("name") if isinstance(data, dict) else None
     model = name if isinstance(name, str) and NAME_PATTERN.fullmatch(name) and ".." not in name else stem
-    errors = schemas.schema_errors(data, "model")
+    errors = schemas.schema_errors(data, "model") + _version_numbers(document)
     if errors:
         violations = []
         for error in errors:
@@ -65,6 +66,22 @@ def parse_model(path: str, content: Content, spans: bool = False) -> Parsed:
     return ModelFile(path=path, name=data["name"], versions=versions, document=document)
 
 
+def _version_numbers(document: Document) -> list[schemas.SchemaError]:
+    """`version: 1.0` (or 0x10, 1_000, 1:30) reads as a number, but not as the one a reader sees: MLflow
+    would make version 1 of `1.0`, and history, register and soak time would not find it."""
+    found = []
+    for path, text in document.numbers.items():
+        if len(path) == 3 and path[0] == "versions" and path[2] == "version":
+            value = document.data["versions"][path[1]]["version"]
+            number = int(value)
+            message = (
+                f"{schemas.describe_path(path)} is written {quoted(text)}, which YAML reads as {number}: "
+                f"write version numbers as plain whole numbers (version: {number})"
+            )
+            found.append(schemas.SchemaError(path, "type", message))
+    return found
+
+
 def _version_at(data: Any, path: tuple[Any, ...]) -> int | None:
     """The version number of the entry a schema error sits in, when it has a readable one."""
     if len(path) >= 2 and path[0] == "versions" and isinstance(path[1], int):
@@ -77,23 +94,31 @@ def _version_at(data: Any, path: tuple[Any, ...]) -> int | None:
 
 def parse_settings(content: Content | None, path: str = POLICY_FILE) -> Settings | Rejected:
     """Read `stagectl.yaml` (None: absent, defaults). Every problem is a `policy` violation."""
+    return load_settings(content, path)[0]
+
+
+def load_settings(content: Content | None, path: str = POLICY_FILE) -> tuple[Settings | Rejected, Document | None]:
+    """`parse_settings`, and the document it read (None: absent, unreadable or only comments).
+
+    The document says which keys the file names and where, for errors about a settings change.
+    """
     if content is None:
-        return Settings()
+        return Settings(), None
     if isinstance(content, Unreadable):
-        return Rejected(path, (Violation(path, 1, 1, "policy", content.message),))
+        return Rejected(path, (Violation(path, 1, 1, "policy", content.message),)), None
     loaded = yamlsafe.load(content)
     if loaded.document is None:
         return Rejected(
             path,
             tuple(Violation(path, p.position.line, p.position.column, "policy", p.message) for p in loaded.problems),
-        )
+        ), None
     document: Document = loaded.document
     if document.data is None:  # a file of comments: all defaults
-        return Settings()
+        return Settings(), None
     errors = schemas.schema_errors(document.data, "policy")
     if errors:
-        return Rejected(path, tuple(_policy_violation(path, document, e.path, e.message) for e in errors))
-    return settings_from_data(document.data)
+        return Rejected(path, tuple(_policy_violation(path, document, e.path, e.message) for e in errors)), document
+    return settings_from_data(document.data), document
 
 
 def _policy_violation(path: str, document: Document, where: tuple[Any, ...], message: str) -> Violation:

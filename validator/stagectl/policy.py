@@ -42,6 +42,18 @@ class Bound:
 
 
 @dataclass(frozen=True)
+class Approval:
+    """Reviews a change needs to move a version into a stage: `count` approvals from `approvers`."""
+
+    approvers: tuple[str, ...]  # "@alice" (a user) or "@org/team" (a team)
+    count: int = 1
+
+    def who(self) -> str:
+        """The approvers as a reader names them: "@org/ml-leads or @alice"."""
+        return " or ".join(self.approvers)
+
+
+@dataclass(frozen=True)
 class Policy:
     transitions: Mapping[str, frozenset[str]] = field(default_factory=lambda: DEFAULT_TRANSITIONS)
     rollback: bool = True
@@ -49,6 +61,7 @@ class Policy:
     immutable: tuple[str, ...] = ("source", "run_id")
     min_staging_hours: float | None = None  # soak time in staging before production (None: none)
     gates: Mapping[str, Mapping[str, Bound]] = field(default_factory=dict)  # stage -> metric -> bound
+    approvals: Mapping[str, Approval] = field(default_factory=dict)  # stage -> reviews needed to enter it
 
     def allows(self, from_stage: str, to_stage: str) -> bool:
         return to_stage in self.transitions.get(from_stage, frozenset())
@@ -92,6 +105,12 @@ def settings_from_data(data: Mapping[str, Any] | None) -> Settings:
             {
                 stage: MappingProxyType({metric: Bound(b.get("min"), b.get("max")) for metric, b in metrics.items()})
                 for stage, metrics in (policy_data.get("gates") or {}).items()
+            }
+        ),
+        approvals=MappingProxyType(
+            {
+                stage: Approval(tuple(rule["from"]), rule.get("count", 1))
+                for stage, rule in (policy_data.get("approvals") or {}).items()
             }
         ),
     )

@@ -12,6 +12,7 @@ import datetime
 import difflib
 import functools
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -83,7 +84,7 @@ def schema_errors(data: Any, kind: str) -> list[SchemaError]:
     validator = _validator(kind)
     found: dict[tuple[Path, str], SchemaError] = {}
     for error in validator.iter_errors(data):
-        for item in _explain(error):
+        for item in _explain(error, data):
             found.setdefault((item.path, item.message), item)
     return list(found.values())
 
@@ -104,13 +105,13 @@ _TYPE_WORDS = {
 }
 
 
-def _explain(error: ValidationError) -> Iterator[SchemaError]:
+def _explain(error: ValidationError, data: Any) -> Iterator[SchemaError]:
     path: Path = tuple(error.absolute_path)
     keyword = str(error.validator)
     value: Any = error.validator_value
     instance: Any = error.instance
     schema: Any = error.schema
-    where = describe_path(path)
+    where = describe_path(path, data)
     if keyword == "additionalProperties" and isinstance(instance, dict):
         allowed = list(schema.get("properties", {}))
         for key in instance:
@@ -127,9 +128,15 @@ def _explain(error: ValidationError) -> Iterator[SchemaError]:
     elif keyword == "enum":
         choices = ", ".join(str(choice) for choice in value)
         yield SchemaError(path, keyword, f"{where} must be one of {choices}, not {describe_value(instance)}")
-    elif keyword == "propertyNames":
+    elif keyword == "propertyNames" or "propertyNames" in error.absolute_schema_path:
+        rule = _KEY_RULES.get(path[-1:], "must be 1 to 250 characters long")
+        yield SchemaError(path + (instance,), keyword, f"the key {describe_value(instance)} in {where} {rule}")
+    elif keyword == "pattern" and _INVISIBLE_CHAR.search(str(instance)):
         yield SchemaError(
-            path + (instance,), keyword, f"the key {describe_value(instance)} in {where} is empty or too long"
+            path,
+            keyword,
+            f"{where} {describe_value(instance)} holds a control character or a bidi control, "
+            "which a reviewer cannot see in a diff: remove it",
         )
     elif keyword in ("pattern", "not"):
         yield SchemaError(
@@ -142,7 +149,7 @@ def _explain(error: ValidationError) -> Iterator[SchemaError]:
     elif keyword == "minLength":
         yield SchemaError(path, keyword, f"{where} must not be empty")
     elif keyword == "maxLength":
-        yield SchemaError(path, keyword, f"{where} is longer than {value} characters")
+        yield SchemaError(path, keyword, f"{where} is longer than {value} characters{_LIMIT_WHY}")
     elif keyword == "uniqueItems":
         yield SchemaError(path, keyword, f"{where} lists the same item twice: keep one")
     else:
@@ -164,6 +171,15 @@ _PATTERN_HINT: dict[Path, str] = {
 }
 
 
+_KEY_RULES: dict[Path, str] = {
+    ("tags",): "is not a tag key the MLflow registry accepts: use 1 to 250 letters, digits, spaces and "
+    "_ - . : / (no '..', '//', './', nor '/' at either end)",
+}
+_LIMIT_WHY = ", the most the MLflow registry stores: shorten it"  # only model files set maxLength
+# What the text patterns refuse: control characters (descriptions may hold newlines and tabs), bidi controls.
+_INVISIBLE_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def _unknown_key(key: str, where: str, allowed: list[str]) -> str:
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:
@@ -171,14 +187,40 @@ def _unknown_key(key: str, where: str, allowed: list[str]) -> str:
     return f"unknown key {quoted(key)} in {where} (allowed: {', '.join(allowed)})"
 
 
-def describe_path(path: Path) -> str:
-    """`versions[2].stage` for ("versions", 2, "stage"); "the file" for the root."""
+def describe_path(path: Path, data: Any = None) -> str:
+    """Where in the file, in the file's own words: `stage of version 3` for ("versions", 2, "stage")
+    when that entry says `version: 3` (a list index would be off by one, and not what the file says);
+    "the file" for the root."""
     if not path:
         return "the file"
+    if len(path) >= 2 and path[0] == "versions" and isinstance(path[1], int):
+        rest = _dotted(path[2:])
+        entry = _version_entry(None if rest == "version" else data, path[1])  # its number is what is wrong
+        return short(f"{rest} of {entry}" if rest else entry, 80)
+    return short(_dotted(path), 80)
+
+
+def _dotted(path: Path) -> str:
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return short(text, 80)
+    return text
+
+
+def _version_entry(data: Any, index: int) -> str:
+    """`version 3`, or `the 3rd version entry` when the entry has no usable number."""
+    versions = data.get("versions") if isinstance(data, dict) else None
+    entry = versions[index] if isinstance(versions, list) and index < len(versions) else None
+    number = entry.get("version") if isinstance(entry, dict) else None
+    if isinstance(number, int) and not isinstance(number, bool):
+        return f"version {number}"
+    return f"the {ordinal(index + 1)} version entry"
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def describe_value(value: Any) -> str:

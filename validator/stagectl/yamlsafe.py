@@ -20,6 +20,7 @@ import yaml
 from yaml import events
 from yaml.nodes import ScalarNode
 
+from stagectl import yamlhints
 from stagectl.display import quoted, short
 from stagectl.model import START, Document, Path, Position, Span
 
@@ -49,6 +50,8 @@ class _PureLoader(yaml.SafeLoader):
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _VALUE_TAG = "tag:yaml.org,2002:value"
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_PLAIN_INTEGER = re.compile(r"0|[1-9][0-9]*")
 
 
 @dataclass(frozen=True)
@@ -84,10 +87,30 @@ def load(content: bytes, spans: bool = False) -> Loaded:
     """Parse `content` as one hostile YAML document; `spans` also records where each value sits."""
     if len(content) > MAX_BYTES:
         return _fail("yaml-unsafe", too_large(len(content)), START)
+    encoding = _not_utf8(content)
+    if encoding:
+        message = f"the file is {encoding}, not UTF-8: save it as UTF-8 (reviewers cannot read its diff)"
+        return _fail("yaml-syntax", message, START)
     loaded = _load_with(StrictLoader, content, spans)
     if WITH_LIBYAML and loaded.problems and loaded.problems[0].message == _LIBYAML_DEPTH:
         return _load_with(_PureLoader, content, spans)
     return loaded
+
+
+_OTHER_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def _not_utf8(content: bytes) -> str | None:
+    """The encoding a byte-order mark declares, when it is not UTF-8 (libyaml would decode it)."""
+    for bom, name in _OTHER_BOMS:
+        if content.startswith(bom):
+            return name
+    return None
 
 
 _LIBYAML_DEPTH = "invalid YAML: exceeded maximum nesting depth"
@@ -107,7 +130,13 @@ def _load_with(loader_class: type, content: bytes, spans: bool) -> Loaded:
             return _fail("yaml-syntax", message, Position(line, 1))
         mark = error.problem_mark or error.context_mark
         reason = error.problem or error.context or "invalid YAML"
-        return _fail("yaml-syntax", f"invalid YAML: {reason}", _position(mark))
+        position = _position(mark)
+        advice = yamlhints.hint(content, reason, position.line, position.column) if mark else None
+        if advice is not None:
+            reason = f"{reason}: {advice.text}"
+            if advice.line is not None and advice.column is not None:
+                position = Position(advice.line, advice.column)
+        return _fail("yaml-syntax", f"invalid YAML: {reason}", position)
     except yaml.YAMLError as error:  # reader errors: bad encoding, control characters
         return _fail("yaml-syntax", f"invalid YAML: {_reader_reason(error)}", _reader_position(error))
     except (ValueError, OverflowError, UnicodeError, RecursionError, MemoryError) as error:
@@ -185,6 +214,7 @@ class _Builder:
         self.positions: dict[Path, Position] = {}
         self.spans: dict[Path, Span] | None = {} if spans else None
         self.problems: list[Problem] = []
+        self.numbers: dict[Path, str] = {}
         self.stack: list[_Frame] = []
         self.root: Any = None
         self.documents = 0
@@ -222,7 +252,7 @@ class _Builder:
                 break
         if self.problems:
             return Loaded(None, tuple(self.problems))
-        return Loaded(Document(self.root, self.positions, self.spans or {}), ())
+        return Loaded(Document(self.root, self.positions, self.spans or {}, self.numbers), ())
 
     def _guard(self, event: Any) -> None:
         if event.anchor is not None:
@@ -249,6 +279,7 @@ class _Builder:
         if type(top) is _Skip:
             return
         value: Any = event.value
+        number = False
         if event.implicit[0]:  # plain scalar: its type comes from the resolver
             tag = self._resolve(value)
             if tag == _MERGE_TAG:
@@ -261,7 +292,10 @@ class _Builder:
                 )
             if tag != _STR_TAG and tag != _VALUE_TAG:
                 value = self._construct(tag, event)
+                number = tag in _NUMBER_TAGS and not _PLAIN_INTEGER.fullmatch(event.value)
         path = self._place(value, event.start_mark)
+        if number and path is not None and (isinstance(value, int) or float(value).is_integer()):
+            self.numbers[path] = event.value  # the source text, for rules that want plain whole numbers
         if self.spans is not None and path is not None:
             style = event.style or None
             self.spans[path] = Span(_position(event.start_mark), _position(event.end_mark), style, "scalar")

@@ -13,17 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from stagectl import authoring, edit
+from stagectl import authoring, edit, notes
 from stagectl.authoring import Edit, NothingToDo, Refusal
-from stagectl.collect import base_settings
+from stagectl.collect import policy_at
 from stagectl.contents import read, read_worktree
+from stagectl.display import printable
 from stagectl.errors import FatalError
 from stagectl.gitio import GitRepo
 from stagectl.history import GitHistory, stage_events
 from stagectl.judge import FileChange, judge
 from stagectl.model import ModelFile, Rejected, Violation
 from stagectl.parse import MODEL_SUFFIXES, check_name, parse_model
-from stagectl.policy import Settings
+from stagectl.policy import POLICY_FILE, Settings
 from stagectl.report import CheckResult, Output
 from stagectl.report.text import report as print_violations
 from stagectl.rules import shallow_note
@@ -60,7 +61,9 @@ def run(name: str, planner: Planner, dry_run: bool, out: TextIO, err: TextIO, cw
     check_name(name)
     with GitRepo.discover(cwd) as repo:
         head = repo.head()
-        settings = base_settings(repo, head)
+        settings, policy_entry = policy_at(repo, head)
+        if repo.worktree_differs(POLICY_FILE, policy_entry):  # no git process while the file is as committed
+            err.write(f"stagectl: note: {notes.uncommitted_policy('this edit')}\n")
         path = find_model(repo.root, settings.models_dir, name)
         if path is None:
             raise FatalError(f"there is no {settings.models_dir}/{name}.yaml: create it with 'stagectl new {name}'")
@@ -127,7 +130,15 @@ def _diff(path: str, before: bytes, after: bytes) -> list[str]:
     old = before.decode("utf-8", "replace").splitlines(keepends=True)
     new = after.decode("utf-8", "replace").splitlines(keepends=True)
     lines = difflib.unified_diff(old, new, f"a/{path}", f"b/{path}")
-    return [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
+    return [_shown(line) for line in lines]
+
+
+def _shown(line: str) -> str:
+    """A line of the diff: the file's own text, so a control character in it is shown as an escape."""
+    for ending in ("\r\n", "\n"):
+        if line.endswith(ending):
+            return printable(line.removesuffix(ending)) + ending
+    return printable(line) + "\n\\ No newline at end of file\n"
 
 
 def write_atomically(full_path: str, data: bytes) -> None:

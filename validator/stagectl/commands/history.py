@@ -9,10 +9,12 @@ from datetime import datetime, time, timezone
 from typing import TextIO
 
 from stagectl.collect import base_settings
+from stagectl.display import printable
 from stagectl.errors import SHALLOW_NOTE, FatalError
 from stagectl.gitio import GitRepo
 from stagectl.history import StageEvent, parse_date, stage_events
 from stagectl.parse import MODEL_SUFFIXES, check_name
+from stagectl.timeline import gantt
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ][0-9:.]+([+-]\d{2}:?\d{2}|Z)?)?")
 
@@ -30,6 +32,7 @@ def run(name: str, version: int | None, at: str | None, fmt: str, out: TextIO, e
         if repo.is_shallow():
             err.write(f"stagectl: warning: {SHALLOW_NOTE}\n")
         events = next((found[p] for p in paths if found[p]), [])
+        chart_end = until or parse_date(repo.run("log", "-1", "--format=%cI", rev).decode().strip())
         if not events and not repo.entries(rev, paths):  # a model file with no versions yet has no events
             raise FatalError(f"no history for model {name!r} in {models_dir}/ at {rev[:12]}")
     known = sorted({e.version for e in events})
@@ -43,6 +46,8 @@ def run(name: str, version: int | None, at: str | None, fmt: str, out: TextIO, e
         events = [e for e in events if e.version == version]
     if fmt == "json":
         out.write(json.dumps({"model": name, "events": [_event_json(e) for e in events]}, indent=2) + "\n")
+    elif fmt == "mermaid":  # bars end at --at's date, or at the date of the commit read (HEAD): no "now" in it
+        out.write(gantt(name, events, chart_end))
     else:
         _print_text(name, events, live, at, out)
     return 0
@@ -95,6 +100,7 @@ def _print_text(name: str, events: Sequence[StageEvent], live: list[int], at: st
         change = f"{e.from_stage or 'new'} → {e.to_stage}"
         pr = f"#{e.commit.pr}" if e.commit.pr else ""
         date = e.commit.date[:16].replace("T", " ")
-        out.write(f"{date:<16}  {e.version:>7}  {change:<24}  {e.commit.sha[:10]}  {pr:<6}  {e.commit.author}\n")
+        author = printable(e.commit.author)
+        out.write(f"{date:<16}  {e.version:>7}  {change:<24}  {e.commit.sha[:10]}  {pr:<6}  {author}\n")
     shown = ", ".join(f"version {v}" for v in live) or "nothing"
     out.write(f"\nIn production {f'at {at}' if at else 'now'}: {shown}\n")

@@ -9,7 +9,7 @@ from stagectl import authoring
 from stagectl.collect import base_settings
 from stagectl.commands.edit import find_model, write_atomically
 from stagectl.gitio import GitRepo
-from stagectl.parse import MODEL_SUFFIXES, check_name
+from stagectl.parse import MODEL_SUFFIXES, check_name, model_stem
 
 
 def run(name: str, out: TextIO, err: TextIO, cwd: str | None = None) -> int:
@@ -20,6 +20,13 @@ def run(name: str, out: TextIO, err: TextIO, cwd: str | None = None) -> int:
         existing = find_model(repo.root, settings.models_dir, name)
         if existing is not None:
             err.write(f"stagectl: {existing} already exists\n")
+            return 1
+        twin = _case_twin(os.path.join(repo.root, settings.models_dir), name)
+        if twin is not None:
+            err.write(
+                f"stagectl: {settings.models_dir}/{twin} is the same model name up to case, which the registry "
+                "and some file systems ignore: use that model, or another name\n"
+            )
             return 1
         candidates = [f"{settings.models_dir}/{name}{suffix}" for suffix in MODEL_SUFFIXES]
         committed = sorted(repo.entries(head, candidates)) if head else []
@@ -38,3 +45,13 @@ def run(name: str, out: TextIO, err: TextIO, cwd: str | None = None) -> int:
     write_atomically(os.path.join(repo.root, path), authoring.new_model_text(name, schema_path).encode())
     out.write(f"{path}: new model {name} (register its first version with 'stagectl register {name} --source URI')\n")
     return 0
+
+
+def _case_twin(folder: str, name: str) -> str | None:
+    """A model file in `folder` whose name differs from `name` only in case (Fraud.yaml for fraud)."""
+    try:
+        files = sorted(os.listdir(folder))
+    except OSError:
+        return None
+    wanted = name.casefold()
+    return next((f for f in files if f.endswith(MODEL_SUFFIXES) and model_stem(f).casefold() == wanted), None)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from stagectl.collect import collect_commit
+from stagectl.display import markdown_code, printable
 from stagectl.errors import FatalError
 from stagectl.gitio import GitRepo
 from stagectl.model import STAGES, ModelFile, Rejected
@@ -32,7 +33,7 @@ def run(
         collected = collect_commit(repo, sha)
     models = [file.head for file in collected.files if isinstance(file.head, ModelFile)]
     for unreadable in (file for file in collected.files if isinstance(file.head, Rejected)):
-        err.write(f"stagectl: warning: {unreadable.path} does not pass check at {sha[:12]}: left out\n")
+        err.write(f"stagectl: warning: {printable(unreadable.path)} does not pass check at {sha[:12]}: left out\n")
     if name is not None:
         models = [m for m in models if m.name == name]
         if not models:
@@ -47,6 +48,8 @@ def run(
             ],
         }
         out.write(json.dumps(document, indent=2) + "\n")
+    elif fmt == "markdown":
+        out.write(markdown_table(rows, sha, stage))
     elif out.isatty():  # a table for people; NO_COLOR takes the colour away, not the table
         _print_terminal(rows, out, use_colour(Output(out, err, env)))
     else:
@@ -71,6 +74,20 @@ def table(models: list[ModelFile], stage: str | None) -> list[tuple[str, list[tu
         if versions or stage is None:  # a model with no versions yet is still a model
             rows.append((model.name, versions))
     return rows
+
+
+def markdown_table(rows: list[tuple[str, list[tuple[int, str]]]], sha: str, stage: str | None) -> str:
+    """One row per model, one column per stage (versions newest first): for job summaries and wikis."""
+    columns = [stage] if stage else sorted(STAGES, key=STAGE_ORDER.__getitem__)
+    lines = [f"**stagectl status** at `{sha[:12]}`", ""]
+    if not rows:
+        return "\n".join([*lines, "No models" + (f" with a version in {stage}." if stage else "."), ""]) + "\n"
+    lines += ["| model | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+    for model, versions in rows:
+        found = {column: ", ".join(str(v) for v, s in versions if s == column) for column in columns}
+        shown = [f"**{found[c]}**" if c == "production" and found[c] else found[c] or "–" for c in columns]
+        lines.append(f"| {markdown_code(model)} | " + " | ".join(shown) + " |")
+    return "\n".join(lines) + "\n\n"
 
 
 def _print_terminal(rows: list[tuple[str, list[tuple[int, str]]]], out: TextIO, colour: bool) -> None:

@@ -13,6 +13,7 @@ import random
 import re
 import threading
 import time
+import urllib.parse
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,6 +82,7 @@ class Registry:
         # Older MLflow lets alembic configure logging afresh: a level set on a logger would not hold.
         logging.disable(logging.ERROR)
         self.uri = uri
+        hide_secrets_of(uri)
         self._remote = uri.startswith(("http://", "https://"))
         if is_database(uri):
             no_engine_retries()
@@ -145,12 +147,12 @@ class Registry:
             self._call(self._client.search_registered_models, max_results=1)
         except Unreachable as error:
             raise FatalError(
-                f"cannot reach the MLflow registry at {redact(self.uri)}: {error} "
+                f"cannot reach the MLflow registry at {shown(self.uri)}: {error} "
                 "(start the server, or point --registry / MLFLOW_TRACKING_URI at it)"
             ) from None
         except RegistryError as error:
             raise FatalError(
-                f"the MLflow registry at {redact(self.uri)} is failing: {error} (try again when it is back)"
+                f"the MLflow registry at {shown(self.uri)} is failing: {error} (try again when it is back)"
             ) from None
         except ImportError as error:
             raise FatalError(missing_module(error, self.uri)) from None
@@ -369,8 +371,8 @@ def first_line(error: BaseException) -> str:
         if status:
             return f"HTTP {status.group(1)} on every attempt"
         found = re.search(r"(\[Errno [^\]]+\] [^\"')]+)", detail)
-        return found.group(1) if found else kind
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return hidden(found.group(1)) if found else kind
+    lines = [line.strip() for line in hidden(text).splitlines() if line.strip()]
     line = lines[0] if lines else type(error).__name__
     return line if len(line) <= 300 else line[:299] + "…"
 
@@ -465,10 +467,61 @@ def condensed(error: BaseException, limit: int = 160) -> str:
 
 
 def redact(uri: str) -> str:
-    """The URI without a password (http://user:secret@host -> http://user:***@host)."""
-    scheme, sep, rest = uri.partition("://")
-    if not sep or "@" not in rest.split("/", 1)[0]:
+    """The URI with no secret in it: a password (http://user:***@host), every query value but a few
+    harmless ones (?token=***), and any fragment. What is hidden is also hidden from MLflow's errors."""
+    parts = _split(uri)
+    if parts is None:  # not a URL at all (`http://[::1`): keep what cannot be a secret
+        scheme, sep, rest = uri.partition("://")
+        host = rest.rpartition("@")[2] if sep else rest
+        shown, hidden = re.split("[?#]", host)[0], "?***" if re.search("[?#]", host) else ""
+        return f"{scheme}{sep}{'***@' if '@' in rest else ''}{shown}{hidden}"
+    netloc, query, fragment = parts.netloc, parts.query, parts.fragment
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
+    if query:
+        query = "&".join(_redact_field(field) for field in re.split("[&;]", query))
+    fragment = "***" if fragment else ""
+    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
         return uri
-    userinfo, _, host = rest.partition("@")
-    user = userinfo.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+
+
+def _split(uri: str) -> urllib.parse.SplitResult | None:
+    try:
+        parts = urllib.parse.urlsplit(uri)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return None
+    return parts
+
+
+def _redact_field(field: str) -> str:
+    key, equals, _ = field.partition("=")
+    if equals and key.lower() in HARMLESS:
+        return field
+    return f"{key}=***" if equals else "***"
+
+
+HARMLESS = frozenset({"mode", "cache", "sslmode", "charset", "timeout", "connect_timeout", "driver"})
+_HIDDEN: set[str] = set()  # the secrets of the registry URIs this process opened: never in a message
+
+
+def hide_secrets_of(uri: str) -> None:
+    """Whatever redact() hides in `uri` is also cut from every message first_line() makes of an error."""
+    parts = _split(uri)
+    if parts is None:
+        return
+    found = [parts.password or "", parts.fragment]
+    for field in re.split("[&;]", parts.query):
+        key, equals, value = field.partition("=")
+        if key.lower() not in HARMLESS or not equals:
+            found.append(value if equals else key)
+    for secret in found:
+        if len(secret) >= 3:  # a shorter value would blank out unrelated text
+            _HIDDEN.update({secret, urllib.parse.unquote(secret), urllib.parse.quote(secret, safe="")})
+
+
+def hidden(text: str) -> str:
+    for secret in sorted(_HIDDEN, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text

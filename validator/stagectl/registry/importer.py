@@ -7,15 +7,12 @@ registry that used MLflow's stages, or `registry.mode: stages`), MLflow's stages
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from stagectl.registry.desired import Tags
 from stagectl.registry.mapping import Mapping, is_bookkeeping, our_stage
 from stagectl.registry.state import ActualModel
-
-_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./:@+=%,()' -]*")  # block context: flow indicators are harmless
-_YAML11_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+from stagectl.yamltext import scalar
 
 
 @dataclass(frozen=True)
@@ -108,24 +105,3 @@ def _tags(tags: Tags, indent: str) -> list[str]:
     if not items:
         return []
     return [f"{indent}tags:"] + [f"{indent}  {scalar(k)}: {scalar(v)}" for k, v in items]
-
-
-def scalar(text: str) -> str:
-    """`text` as a YAML scalar that reads back as exactly this string (1.1 and 1.2 alike)."""
-    plain = _PLAIN.fullmatch(text) and not text.endswith((":", " ")) and ": " not in text and " #" not in text
-    if plain and text.lower() not in _YAML11_WORDS:
-        return text
-    return '"' + "".join(_escape(c) for c in text) + '"'
-
-
-def _escape(char: str) -> str:
-    """One character inside a YAML double-quoted scalar."""
-    if char in _ESCAPES:
-        return _ESCAPES[char]
-    if char.isprintable():
-        return char
-    code = ord(char)
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-
-
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}

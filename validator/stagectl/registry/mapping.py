@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from stagectl.policy import RegistrySettings
@@ -35,6 +36,18 @@ class Mapping:
     def aliases(self) -> dict[str, str]:
         """alias name -> the stage whose highest version it names."""
         return {self.production_alias: "production", self.staging_alias: "staging"}
+
+    def targets(self, stages: Iterable[tuple[int, str]]) -> dict[str, int | None]:
+        """alias -> the version it names, given (version, stage) pairs: the highest in its stage.
+
+        None: no version is in that stage, so the model has no such alias. Pure, so `check` can ask
+        what a change to the mapping would do without importing MLflow.
+        """
+        pairs = list(stages)
+        return {
+            alias: max((number for number, at in pairs if at == stage), default=None)
+            for alias, stage in self.aliases.items()
+        }
 
 
 def our_stage(mlflow_stage: str | None) -> str:

@@ -275,8 +275,9 @@ def _aliases(
     current_aliases = actual.aliases if actual else {}
     deletes: list[Action] = []
     sets: list[Action] = []
+    targets = mapping.targets((v.number, v.stage) for v in present)
     for alias, stage in mapping.aliases.items():
-        target = max((v.number for v in present if v.stage == stage), default=None)
+        target = targets[alias]
         current = current_aliases.get(alias)
         if current == target:
             continue

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from stagectl.display import printable
+from stagectl.display import json_text, markdown_code, printable
+from stagectl.display import markdown as md
+from stagectl.registry import location
 from stagectl.registry.apply import ModelResult
 from stagectl.registry.plan import Action, Problem
-from stagectl.report import plural
-
-SUMMARY_ROWS = 500  # GitHub caps a step summary at 1 MiB
+from stagectl.report import fit_summary, plural
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,13 @@ def to_json(report: RegistryReport) -> dict[str, Any]:
 
 
 def write_json(report: RegistryReport, out: TextIO) -> None:
-    out.write(json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n")
+    out.write(json_text(to_json(report)) + "\n")
 
 
 def write_text(report: RegistryReport, out: TextIO) -> None:
+    out.write(registry_line(report) + "\n")
     for notice in report.notices:
-        out.write(f"note: {notice}\n")
+        out.write(f"note: {printable(notice)}\n")
     if report.command == "apply":
         _apply_text(report, out)
     else:
@@ -83,12 +84,24 @@ def write_text(report: RegistryReport, out: TextIO) -> None:
     out.write(summary(report) + "\n")
 
 
+def registry_line(report: RegistryReport) -> str:
+    """Which registry was read: a default sqlite file that is not there yet is otherwise a silent surprise."""
+    line = f"registry: {printable(report.registry)}"
+    path = location.sqlite_file(report.registry)
+    if report.command != "apply" and path:
+        if not os.path.exists(path):
+            line += " (does not exist yet: apply will create it)"
+        elif os.path.getsize(path) == 0:
+            line += " (empty: apply will set it up)"
+    return line
+
+
 def _plan_text(report: RegistryReport, out: TextIO) -> None:
     for result in report.results:
         actions = result.plan.actions
         if not (actions or result.errors or result.notes):
             continue
-        out.write(f"{result.model}:\n")
+        out.write(f"{printable(result.model)}:\n")
         for action in actions:
             out.write(f"  {_line(action)}\n")
         _problems(result, out)
@@ -103,27 +116,27 @@ def _apply_text(report: RegistryReport, out: TextIO) -> None:
     for result in report.results:
         status = result.status
         if status == "applied":
-            out.write(f"{result.model}: applied {plural(len(result.done), 'write')}\n")
+            out.write(f"{printable(result.model)}: applied {plural(len(result.done), 'write')}\n")
         elif status == "unchanged":
-            out.write(f"{result.model}: unchanged\n")
+            out.write(f"{printable(result.model)}: unchanged\n")
         else:
             out.write(
-                f"{result.model}: {status}"
+                f"{printable(result.model)}: {status}"
                 + (f" after {len(result.done)} of {len(result.plan.actions)} writes" if result.done else "")
                 + "\n"
             )
         for action in result.done:
             out.write(f"  {_line(action)}\n")
         for action in result.reverted:
-            out.write(f"  reverted: {action.reverts} (git wins)\n")
+            out.write(f"  reverted: {printable(action.reverts or '')} (git wins)\n")
         _problems(result, out)
 
 
 def _problems(result: ModelResult, out: TextIO) -> None:
     for problem in result.errors:
-        out.write(f"  error: {_where(problem)}{problem.message}\n")
+        out.write(f"  error: {_where(problem)}{printable(problem.message)}\n")
     for problem in result.notes:
-        out.write(f"  note: {_where(problem)}{problem.message}\n")
+        out.write(f"  note: {_where(problem)}{printable(problem.message)}\n")
 
 
 def _where(problem: Problem) -> str:
@@ -136,7 +149,7 @@ def _where(problem: Problem) -> str:
 
 def _line(action: Action) -> str:
     version = f" {action.version}" if action.version is not None else ""
-    return f"{action.action}{version}: {action.detail}"
+    return f"{action.action}{version}: {printable(action.detail)}"
 
 
 def summary(report: RegistryReport) -> str:
@@ -174,30 +187,29 @@ def summary(report: RegistryReport) -> str:
 
 
 def markdown(report: RegistryReport) -> str:
-    """For $GITHUB_STEP_SUMMARY: a heading, the writes as a table, the errors."""
+    """For $GITHUB_STEP_SUMMARY: a heading, the writes as a table, the errors; kept well under 1 MiB."""
     title = {"plan": "planned writes", "apply": "writes made", "diff": "drift"}[report.command]
-    lines = [
+    head = [
         f"### stagectl {report.command}: {title}",
         "",
-        f"`{summary(report)}` — registry `{_cell(report.registry)}` at `{report.head[:12]}`",
+        f"`{summary(report)}` — registry {markdown_code(report.registry)} at `{report.head[:12]}`",
         "",
     ]
+    rows: list[str] = []
     actions = report.actions
     if actions:
-        lines += ["| model | version | action | detail |", "|---|---|---|---|"]
-        for action in actions[:SUMMARY_ROWS]:
+        head += ["| model | version | action | detail |", "|---|---|---|---|"]
+        for action in actions:
             version = "" if action.version is None else str(action.version)
-            lines.append(f"| {_cell(action.model)} | {version} | {action.action} | {_cell(action.detail)} |")
-        if len(actions) > SUMMARY_ROWS:
-            lines.append(f"| … | | | {len(actions) - SUMMARY_ROWS} more |")
-        lines.append("")
+            rows.append(f"| {md(action.model)} | {version} | {action.action} | {md(action.detail)} |")
+        rows.append("")
     for result in report.results:
         for action in result.reverted:
-            lines.append(f"- reverted on **{_cell(action.model)}**: {_cell(action.reverts or '')}")
+            rows.append(f"- reverted on **{md(action.model)}**: {md(action.reverts or '')}")
         for problem in result.errors:
-            lines.append(f"- :x: **{_cell(problem.model)}**: {_cell(problem.message)}")
-    return "\n".join(lines).rstrip() + "\n\n"
+            rows.append(f"- :x: **{md(problem.model)}**: {md(problem.message)}")
+    return fit_summary(head, rows, len(rows), _not_shown)
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+def _not_shown(count: int) -> str:
+    return f"… and {count:,} more {'line' if count == 1 else 'lines'} not shown: see this step's log"

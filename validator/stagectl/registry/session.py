@@ -6,13 +6,13 @@ The commands call `execute` (or `import_models`); everything here is wiring betw
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping as EnvMapping
 from collections.abc import Sequence
 from typing import TextIO
 
 from stagectl import ghactions
+from stagectl.display import json_text, printable
 from stagectl.errors import FatalError
 from stagectl.model import ModelFile
 from stagectl.parse import MODEL_SUFFIXES, NAME_PATTERN, check_name, parse_model
@@ -114,13 +114,13 @@ def execute(
 
 def _refuse(command: str, source: Source, fmt: str, out: TextIO, err: TextIO) -> int:
     """The files at HEAD do not validate: nothing is read from the registry, nothing written."""
-    lines = [f"{v.file}:{v.line}:{v.column}: {v.rule}: {v.message}" for v in source.violations]
+    lines = [f"{printable(v.file)}:{v.line}:{v.column}: {v.rule}: {printable(v.message)}" for v in source.violations]
     if fmt == "json":
         errors = [
             Problem(v.model or "", v.version, line).to_json() for v, line in zip(source.violations, lines, strict=True)
         ]
         write = {"registry": None, "head": source.head, "actions": [], "errors": errors, "notes": []}
-        out.write(json.dumps(write, indent=2, ensure_ascii=False) + "\n")
+        out.write(json_text(write) + "\n")
     else:
         out.write("".join(f"{line}\n" for line in lines))
     err.write(
@@ -187,7 +187,8 @@ def import_models(
         parsed = parse_model(rel, imported.text.encode("utf-8"))
         if not isinstance(parsed, ModelFile):
             first = parsed.violations[0]
-            err.write(f"stagectl: {name} cannot be written as a valid model file: {first.message} (not imported)\n")
+            why = printable(first.message)
+            err.write(f"stagectl: {name} cannot be written as a valid model file: {why} (not imported)\n")
             failed += 1
             continue
         os.makedirs(models_dir, exist_ok=True)
@@ -197,7 +198,7 @@ def import_models(
         counts = ", ".join(f"{n} {s}" for s, n in _count(imported.stages).items())
         out.write(f"wrote {rel} ({plural(len(imported.stages), 'version')}{': ' + counts if counts else ''})\n")
         for note in imported.notes:
-            out.write(f"  note: {note}\n")
+            out.write(f"  note: {printable(note)}\n")
     out.write(
         f"imported {written} of {len(names or registered)} models into {settings.models_dir}/"
         + (f"; next: git add {settings.models_dir} && git commit, then stagectl plan\n" if written else "\n")

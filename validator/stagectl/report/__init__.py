@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from stagectl.model import Violation
+
+if TYPE_CHECKING:
+    from stagectl.moves import ModelMoves
 
 
 @dataclass(frozen=True)
@@ -15,6 +19,11 @@ class CheckResult:
     head: str  # a commit sha, "INDEX" or "WORKTREE"
     files_checked: int
     violations: tuple[Violation, ...]
+    notes: tuple[str, ...] = ()  # for people (stderr, annotations), never in the JSON
+    moves: tuple[ModelMoves, ...] = ()  # what merging does, per model (for --format markdown)
+    approvals: tuple[str, ...] = ()  # the approval rule's findings, in words (met or not)
+    unjudged: tuple[str, ...] = ()  # approvals not judged here, and why (also among the notes)
+    policy_file: bool = False  # the base has a stagectl.yaml (else the defaults judged)
 
     @property
     def ok(self) -> bool:
@@ -47,11 +56,35 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+_MODULES = {"text": "text", "json": "jsonout", "github": "github", "sarif": "sarif", "markdown": "markdown"}
+
+FORMATS = tuple(_MODULES)
+"""The `--format` choices of `check`: one reporter module each, imported only when chosen."""
+
+
+def reporter(name: str) -> Reporter:
+    module = importlib.import_module(f"stagectl.report.{_MODULES[name]}")
+    found: Reporter = module.report
+    return found
+
+
 def reporters() -> dict[str, Reporter]:
-    """Format name -> reporter; also the `--format` choices."""
-    from stagectl.report import github, jsonout, text
-
-    return {"text": text.report, "json": jsonout.report, "github": github.report}
+    """Format name -> reporter."""
+    return {name: reporter(name) for name in FORMATS}
 
 
-FORMATS = ("text", "json", "github")
+SUMMARY_BYTES = 512 * 1024  # GitHub refuses a step summary over 1 MiB; other steps may append too
+
+
+def fit_summary(head: list[str], rows: Iterable[str], total: int, not_shown: Callable[[int], str]) -> str:
+    """A job summary of `head`, then as many of the `total` `rows` as fit in SUMMARY_BYTES, then a line
+    counting the rest. Rows are made lazily: those past the limit are never made."""
+    used = sum(len(line.encode()) + 1 for line in head) + 200
+    lines = list(head)
+    for index, row in enumerate(rows):
+        used += len(row.encode()) + 1
+        if used > SUMMARY_BYTES:
+            lines += ["", not_shown(total - index)]
+            break
+        lines.append(row)
+    return "\n".join(lines).rstrip() + "\n\n"

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from stagectl.ghactions import escape_data, escape_property
-from stagectl.report import CheckResult, Output, summary_line
+from stagectl.display import annotation_data, annotation_property, markdown_code
+from stagectl.display import markdown as md
+from stagectl.report import CheckResult, Output, fit_summary, summary_line
 
 
 def report(result: CheckResult, output: Output) -> None:
     for v in result.violations:
         properties = ",".join(
-            f"{key}={escape_property(str(value))}"
+            f"{key}={annotation_property(str(value))}"
             for key, value in (("file", v.file), ("line", v.line), ("col", v.column), ("title", v.rule))
         )
-        output.out.write(f"::error {properties}::{escape_data(v.message)}\n")
+        output.out.write(f"::error {properties}::{annotation_data(v.message)}\n")
+    for note in result.notes:
+        output.out.write(f"::notice title=stagectl::{annotation_data(note)}\n")
     if not output.quiet:
         output.err.write(summary_line(result) + "\n")
     summary_path = output.env.get("GITHUB_STEP_SUMMARY")
@@ -25,17 +28,23 @@ def report(result: CheckResult, output: Output) -> None:
 
 
 def markdown(result: CheckResult) -> str:
+    """The summary table, kept well under GitHub's 1 MiB: errors past that are counted, not shown."""
     lines = ["### stagectl check", ""]
+    lines += [f"> **Note:** {md(note)}\n" for note in result.notes]
     if result.ok:
         lines.append(f"✅ {summary_line(result).removeprefix('stagectl: ')}")
         return "\n".join(lines) + "\n\n"
     lines.append(f"❌ {summary_line(result).removeprefix('stagectl: ')}")
     lines += ["", "| file | line | rule | message |", "|---|---|---|---|"]
-    for v in result.violations:
-        lines.append(f"| `{_cell(v.file)}` | {v.line}:{v.column} | `{v.rule}` | {_cell(v.message)} |")
-    return "\n".join(lines) + "\n\n"
+    rows = (
+        f"| {markdown_code(v.file)} | {v.line}:{v.column} | {markdown_code(v.rule)} | {md(v.message)} |"
+        for v in result.violations
+    )
+    return fit_summary(lines, rows, len(result.violations), _not_shown)
 
 
-def _cell(text: str) -> str:
-    """Keep a table cell one cell: no pipes, no newlines, no raw HTML."""
-    return " ".join(text.split()).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
+def _not_shown(count: int) -> str:
+    return (
+        f"… and {count:,} more {'error' if count == 1 else 'errors'} not shown: "
+        "run `stagectl check` locally, or see this step's log"
+    )

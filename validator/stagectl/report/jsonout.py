@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from stagectl.display import json_text
 from stagectl.report import CheckResult, Output
 
 
@@ -26,4 +25,4 @@ def report(result: CheckResult, output: Output) -> None:
             for v in result.violations
         ],
     }
-    output.out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    output.out.write(json_text(document) + "\n")

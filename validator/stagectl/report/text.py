@@ -23,3 +23,5 @@ def report(result: CheckResult, output: Output) -> None:
             output.out.write(f"{where} {v.rule}: {message}\n")
     if not output.quiet:
         output.err.write(summary_line(result) + "\n")
+        for note in result.notes:
+            output.err.write(f"stagectl: note: {note}\n")

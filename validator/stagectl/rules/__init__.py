@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from stagectl.errors import SHALLOW_NOTE
-from stagectl.model import ModelFile, Path, Violation
-from stagectl.policy import Policy
+from stagectl.model import Document, ModelFile, Path, Violation
+from stagectl.policy import Policy, Settings
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,17 @@ class Change:
     base: ModelFile | None
     head: ModelFile | None
     twins: tuple[str, ...] = ()  # other files in the models folder for the same model name
+    moved_to: str | None = None  # the head's models folder, when the change moves the folder
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """`stagectl.yaml` as a change leaves it, beside the base's, and the model files it would govern."""
+
+    base: Settings
+    head: Settings
+    document: Document | None  # the head's stagectl.yaml, for positions (None: absent, or only comments)
+    models: Iterable[ModelFile]  # every valid model file in the head's models folder: read once, lazily
 
 
 class History(Protocol):
@@ -68,6 +79,17 @@ class Rule:
     standalone: bool  # also judged by `check --all`, where each file stands alone
 
 
+SettingsCheck = Callable[[SettingsChange, ModelFile], Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class SettingsRule:
+    """A rule over what the settings a change leaves do to each model file at the head."""
+
+    id: str
+    check: SettingsCheck
+
+
 def shallow_note(history: History) -> str:
     """What to add to a history-based refusal when the clone's history is cut short."""
     return f" ({SHALLOW_NOTE})" if history.is_shallow() else ""
@@ -93,3 +115,9 @@ def all_rules() -> tuple[Rule, ...]:
         production.RULE,
         removal.RULE,
     )
+
+
+def settings_rules() -> tuple[SettingsRule, ...]:
+    from stagectl.rules import registry_mapping
+
+    return (registry_mapping.RULE,)

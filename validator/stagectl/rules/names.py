@@ -25,9 +25,14 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Violatio
             f"rename the file to {head.name}{posixpath.splitext(head.path)[1]} or set 'name: {stem}'",
         )
     for twin in change.twins:
-        yield violation(
-            head, ("name",), "model-name", f"model '{stem}' is also declared in {twin}: keep one file per model"
-        )
+        if model_stem(twin) == stem:
+            message = f"model '{stem}' is also declared in {twin}: keep one file per model"
+        else:  # Fraud.yaml beside fraud.yaml
+            message = (
+                f"model '{stem}' and {twin} differ only in case, which the registry and some file systems "
+                "ignore: they are one model, keep one file"
+            )
+        yield violation(head, ("name",), "model-name", message)
 
 
 RULE = Rule("model-name", check, standalone=True)

@@ -17,14 +17,14 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Violatio
     if not live:
         return
     which = ", ".join(f"version {v.number} is {v.stage}" for v in live)
-    yield Violation(
-        change.path,
-        1,
-        1,
-        "model-removed",
-        f"{change.path} was deleted while {which}: archive every version first, then delete the file",
-        base.name,
-    )
+    if change.moved_to is not None:
+        message = (
+            f"{base.name} is not in the new models folder {change.moved_to}/ while {which}: "
+            f"move {change.path} there too, or archive every version first"
+        )
+    else:
+        message = f"{change.path} was deleted while {which}: archive every version first, then delete the file"
+    yield Violation(change.path, 1, 1, "model-removed", message, base.name)
 
 
 RULE = Rule("model-removed", check, standalone=False)

@@ -57,14 +57,19 @@ def removals(change: Change, policy: Policy, history: History) -> Iterator[Viola
     present = head.by_number()
     for number, version in sorted(base.by_number().items()):
         if number not in present:
-            yield violation(
-                head,
-                ("versions",),
-                "version-removed",
-                f"version {number} ({version.stage} at the base) was removed: versions are never deleted, "
-                "set 'stage: archived' instead",
-                number,
-            )
+            yield violation(head, ("versions",), "version-removed", _removed_message(number, version.stage), number)
+
+
+def _removed_message(number: int, stage: str) -> str:
+    """An archived version is already as retired as a version gets: the only fix is to put it back."""
+    if stage == "archived":
+        return (
+            f"version {number} (archived at the base) was removed: versions are never deleted, even archived "
+            "ones: restore its entry as it is at the base"
+        )
+    return (
+        f"version {number} ({stage} at the base) was removed: versions are never deleted, set 'stage: archived' instead"
+    )
 
 
 DUPLICATE = Rule("version-duplicate", duplicates, standalone=True)
