@@ -176,6 +176,7 @@ def naive_loop(repo: Path, url: str, sha: str) -> None:
             client.set_model_version_tag(name, created.version, "stagectl.commit", sha)
             if entry["stage"] in ("production", "staging"):
                 client.set_registered_model_alias(name, entry["stage"], created.version)
+        client.set_registered_model_tag(name, "stagectl.applied", sha)  # as stagectl records it
 
 
 def snapshot(url: str) -> dict[str, Any]:

@@ -92,7 +92,7 @@ def test_apply_then_plan_through_the_action_script(repo: Repo, tmp_path: Path) -
     plan = json.loads(found["plan"])
     assert [a["action"] for a in plan["actions"]] == ["create-model", "create-version", "create-version"] + [
         "set-alias"
-    ] * 2
+    ] * 2 + ["set-tag"]  # stagectl.applied, written last
     summary = runner.summary.read_text()
     assert summary.startswith("### stagectl apply: writes made\n")
     assert "| fraud | 1 | create-version | source s3://b/fraud/1, run_id run-1, stage production |" in summary
@@ -122,6 +122,7 @@ def test_a_pull_request_plan_is_computed_offline_against_the_base(repo: Repo, tm
         ("set-alias", 2, "production → 2 (was 1)"),
         ("set-tag", 2, "stagectl.stage=production (was staging)"),
         ("set-tag", 2, f"stagectl.commit={head[:12]} (was {base[:12]})"),
+        ("set-tag", None, f"stagectl.applied={head[:12]} (was {base[:12]})"),  # the record, written last
     ]
     assert f"Planned against the model files at the base `{base[:12]}`" in runner.summary.read_text()
     assert not (repo.path / "mlflow.db").exists()

@@ -7,6 +7,8 @@ be killed half-way through an apply.
 from __future__ import annotations
 
 import http.server
+import json
+import os
 import re
 import signal
 import subprocess
@@ -158,6 +160,7 @@ def test_server_killed_mid_apply_then_apply_again_converges(
         server.start()
         again = stagectl(repo, "apply", "--registry", server.url, "--format", "json")
         assert again.code == 0, again.out + again.err
+        assert again.json()["reverted"] == []  # what the killed apply left undone is no drift
         assert_matches_files(server.url, names, stages, sha)
         before = server.writes()
         assert stagectl(repo, "apply", "--registry", server.url, "--format", "json").json()["writes"] == 0
@@ -177,6 +180,58 @@ def test_two_applies_racing_end_in_the_files_state(repo: Repo, mlflow_server: Se
     mlflow = client(mlflow_server.url)
     for name in names:  # no version number was burnt by the race either
         assert "stagectl.next_version" not in mlflow.get_registered_model(name).tags
+
+
+def test_three_applies_at_once_converge_without_a_spurious_failure(
+    repo: Repo, mlflow_server: Server, prefix: str
+) -> None:
+    names = [f"{prefix}-three{i}" for i in range(8)]
+    stages = ["archived", "production", "staging"]
+    sha = write_models(repo, names, stages)
+    racers = [_apply_process(repo, mlflow_server.url) for _ in range(3)]
+    outputs = [p.communicate(timeout=300) for p in racers]
+    assert [p.returncode for p in racers] == [0, 0, 0], outputs
+    assert_matches_files(mlflow_server.url, names, stages, sha)
+    mlflow = client(mlflow_server.url)
+    for name in names:
+        tags = mlflow.get_registered_model(name).tags
+        assert "stagectl.next_version" not in tags and tags["stagectl.applied"] == sha
+
+
+def test_a_registry_that_stops_answering_mid_apply_is_given_up_on_within_two_minutes(
+    repo: Repo, tmp_path: Path
+) -> None:
+    """SIGSTOP: the server accepts connections and never answers. Every model is reported."""
+    server = Server(tmp_path / "stopped-server")
+    server.folder.mkdir()
+    server.start()
+    names = [f"h{i:02d}" for i in range(40)]
+    write_models(repo, names, ["archived", "production", "staging"])
+    assert server.process is not None
+    group = server.process.pid
+    try:
+        running = _apply_process(repo, server.url)
+        deadline = time.monotonic() + 120
+        while server.writes() < 20 and running.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.killpg(group, signal.SIGSTOP)
+        stopped = time.monotonic()
+        out, err = running.communicate(timeout=180)
+        took = time.monotonic() - stopped
+        assert running.returncode == 1, out + err
+        assert took < 120, took
+        report = json.loads(out)
+        statuses = {m["model"]: m["status"] for m in report["models"]}
+        assert sorted(statuses) == names  # every model reported
+        failed = [m for m, status in statuses.items() if status == "failed"]
+        assert failed
+        messages = {e["model"]: e["message"] for e in report["errors"]}
+        assert all(m in messages for m in failed)
+        assert any("not tried: the registry stopped answering earlier in this run" in m for m in messages.values())
+        assert all(e["rule"] is None for e in report["errors"])
+    finally:
+        os.killpg(group, signal.SIGCONT)
+        server.kill()
 
 
 def test_the_scale_out_server_keeps_the_registry_in_postgresql(

@@ -39,6 +39,7 @@ def test_with_nothing_configured_apply_uses_mlflow_db_at_the_root_and_converges(
         "create-version",
         "set-alias",
         "set-alias",
+        "set-tag",  # stagectl.applied: the commit the model was applied from, written last
     ]
 
     applied = stagectl(repo, "apply", "--format", "json", cwd=repo.path / "models")  # from a subfolder too
@@ -77,10 +78,11 @@ def test_a_merged_promotion_moves_the_alias_demoting_first(repo: Repo) -> None:
         ("set-alias", 3, "production"),
         ("set-tag", 3, "stagectl.stage=production"),
         ("set-tag", 3, "stagectl.commit=" + promoted[:12]),
+        ("set-tag", None, "stagectl.applied=" + promoted[:12]),
     ]
     result = stagectl(repo, "apply")
     assert result.code == 0
-    assert "fraud: applied 6 writes" in result.out and "churn: unchanged" in result.out
+    assert "fraud: applied 7 writes" in result.out and "churn: unchanged" in result.out
     fraud = state(sqlite_uri(repo.path / "mlflow.db"), "fraud")
     assert fraud["aliases"] == {"production": 3}
     assert fraud["versions"][3]["tags"]["stagectl.commit"] == promoted
@@ -128,6 +130,30 @@ def test_drift_is_reported_by_diff_and_reverted_by_apply(repo: Repo) -> None:
     assert "reverted: alias staging was removed (it was on version 3) (git wins)" in applied.out
     assert state(uri, "fraud")["aliases"] == {"production": 2, "staging": 3}
     assert stagectl(repo, "diff").code == 0
+
+
+def test_what_an_apply_stopped_half_way_left_undone_is_not_called_drift(repo: Repo) -> None:
+    """The demotions are written first: a crash after them leaves tags no alias followed yet."""
+    repo.write(".gitignore", "*.db\n")
+    repo.write("models/fraud.yaml", model_file("fraud", [(1, "production"), (2, "staging")]))
+    repo.commit("fraud")
+    assert stagectl(repo, "apply").code == 0
+    repo.write("models/fraud.yaml", model_file("fraud", [(1, "archived"), (2, "production")]))
+    repo.commit("promote fraud 2")
+    uri = sqlite_uri(repo.path / "mlflow.db")
+    client(uri).set_model_version_tag("fraud", "1", "stagectl.stage", "archived")  # as far as the crashed apply got
+
+    applied = stagectl(repo, "apply", "--format", "json")
+    assert applied.code == 0, applied.out
+    assert applied.json()["reverted"] == []
+    assert "moved outside git" not in stagectl(repo, "plan").out
+    assert state(uri, "fraud")["aliases"] == {"production": 2}
+
+    client(uri).set_registered_model_alias("fraud", "production", "1")  # real drift is still said so
+    again = stagectl(repo, "apply", "--format", "json")
+    assert again.json()["reverted"] == [
+        {"model": "fraud", "version": 2, "was": "alias production was on version 1, not 2"}
+    ]
 
 
 def test_a_version_whose_source_differs_is_refused_and_the_other_models_still_applied(repo: Repo) -> None:
@@ -208,6 +234,7 @@ def test_import_writes_files_that_check_accepts_and_apply_adds_only_bookkeeping(
     assert plan["actions"] and {(a["action"], a["detail"].split("=")[0]) for a in plan["actions"]} == {
         ("set-tag", "stagectl.stage"),
         ("set-tag", "stagectl.commit"),
+        ("set-tag", "stagectl.applied"),
     }
     assert stagectl(repo, "apply").code == 0
     assert stagectl(repo, "plan", "--format", "json").json()["actions"] == []
@@ -277,7 +304,7 @@ def test_the_console_script_prints_no_mlflow_logging(repo: Repo, tmp_path: Path)
     result = repo.stagectl("apply", "--registry", sqlite_uri(tmp_path / "fresh.db"))
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert result.stdout.endswith("apply: 9 writes to 2 models, 0 unchanged\n")
+    assert result.stdout.endswith("apply: 11 writes to 2 models, 0 unchanged\n")
 
 
 def test_without_mlflow_installed_apply_says_how_to_get_it(repo: Repo) -> None:
@@ -490,5 +517,5 @@ def test_a_sqlite_database_that_is_not_mlflows_is_refused_and_left_alone(repo: R
         err = one_line_error(stagectl(repo, command, "--registry", sqlite_uri(other)))
         assert f"{other} is not an MLflow sqlite database (it is some other SQLite database)" in err
     planned = stagectl(repo, "plan", "--registry", sqlite_uri(bare))
-    assert planned.code == 0 and planned.out.endswith("plan: 9 writes to 2 models, 0 up to date\n")
+    assert planned.code == 0 and planned.out.endswith("plan: 11 writes to 2 models, 0 up to date\n")
     assert (other.read_bytes(), bare.read_bytes()) == before

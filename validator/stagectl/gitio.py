@@ -106,6 +106,26 @@ class GitRepo:
     def first_parent(self, sha: str) -> str | None:
         return self.commit(f"{sha}^1")
 
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """Whether commit `ancestor` is `descendant` or one of its ancestors (False for an unknown commit)."""
+        status, _out, _err = _git(self.root, ["merge-base", "--is-ancestor", ancestor, descendant])
+        return status == 0
+
+    def first_parent_steps(self, since: str, head: str, paths: Sequence[str]) -> list[tuple[str, str | None, str]]:
+        """(commit, its first parent, committer date) of each commit on `head`'s first-parent line after
+        `since` that touched `paths`, oldest first."""
+        out = self.run("rev-list", "--first-parent", "--reverse", f"{since}..{head}", "--", *literal(paths))
+        shas = out.decode().split()
+        if not shas:
+            return []
+        info = self.run("log", "--no-walk=unsorted", "--format=%H %P%x1f%cI", *shas).decode()
+        steps = []
+        for line in info.splitlines():
+            ids, _, date = line.partition("\x1f")
+            sha, *parents = ids.split()
+            steps.append((sha, parents[0] if parents else None, date))
+        return steps
+
     def is_shallow(self) -> bool:
         if self._shallow is None:
             self._shallow = self.run("rev-parse", "--is-shallow-repository").strip() == b"true"

@@ -9,4 +9,4 @@ from stagectl.registry import session
 
 
 def run(registry: str | None, models: Sequence[str], fmt: str, env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
-    return session.execute("apply", registry, models, fmt, env, out, err)
+    return session.apply(registry, models, fmt, env, out, err)

@@ -17,13 +17,19 @@ from stagectl.report import plural
 
 def run(check: str | None, write: str | None, out: TextIO, err: TextIO) -> int:
     with GitRepo.discover(None) as repo:
-        collected = collect_worktree(repo)
+        files = list(collect_worktree(repo).files)  # read lazily, once
         owned = [
             Owned(f.head.path, tuple(o for o in (f.head.document.data.get("owners") or []) if isinstance(o, str)))
-            for f in collected.files
+            for f in files
             if isinstance(f.head, ModelFile)
         ]
+        invalid = [f.path for f in files if not isinstance(f.head, ModelFile)]
         root = repo.root
+    for path in invalid:  # never a silent gap in CODEOWNERS
+        err.write(
+            f"stagectl: warning: {printable(path)} is not a valid model file (`stagectl check --all` says why): "
+            "its owners are left out\n"
+        )
     found = owner_lines(owned)
     for warning in found.warnings:
         err.write(f"stagectl: warning: {warning}\n")

@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from stagectl.registry.client import AlreadyExists, Outcome, RegistryError, first_line
+from stagectl.registry.client import AlreadyExists, Conflict, Outcome, RegistryError, first_line
 from stagectl.registry.desired import DesiredModel
-from stagectl.registry.mapping import TAG_LOCK, Mapping
+from stagectl.registry.mapping import TAG_LOCK
+from stagectl.registry.mapping import Mapping as AliasMapping
 from stagectl.registry.plan import Action, ModelPlan, Problem, plan_model
 from stagectl.registry.state import ActualModel
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 LEASE_SECONDS = 20  # a crashed apply's lease blocks others this long at most; renewed while writing
 SETTLE_SECONDS = 1.0  # a written lease holds if it is still there after this
@@ -55,10 +59,11 @@ class ModelResult:
     done: tuple[Action, ...] = ()
     errors: tuple[Problem, ...] = ()  # the plan's refusals, or the write that failed
     notes: tuple[Problem, ...] = ()
+    refusals: tuple[Problem, ...] = ()  # changes the rules refused: the model stays where it was
 
     @property
     def status(self) -> str:
-        if self.plan.errors:
+        if self.plan.errors or self.refusals:
             return "refused"
         if self.errors:
             return "failed"
@@ -69,22 +74,45 @@ class ModelResult:
         return tuple(a for a in self.done if a.reverts)
 
 
+def read_models(
+    reader: Reader, names: Sequence[str], workers: int = 1, absent: Collection[str] = ()
+) -> tuple[dict[str, ActualModel | None], dict[str, Problem]]:
+    """Each model's state (None: not registered), and for those that could not be read, why.
+
+    `absent`: models a listing just found unregistered, so not read.
+    """
+
+    def one(name: str) -> ActualModel | Problem | None:
+        if name in absent:
+            return None
+        try:
+            return reader.read(name)
+        except Exception as error:
+            return Problem(name, None, f"cannot read it from the registry: {reason(error)}")
+
+    found = _each(one, names, workers)
+    states = {n: f for n, f in zip(names, found, strict=True) if not isinstance(f, Problem)}
+    failed = {n: f for n, f in zip(names, found, strict=True) if isinstance(f, Problem)}
+    return states, failed
+
+
 def plan_models(
     reader: Reader,
     models: Sequence[DesiredModel],
-    mapping: Mapping,
+    mapping: AliasMapping,
     workers: int = 1,
-    absent: Collection[str] = (),
+    known: Mapping[str, ActualModel | None] | None = None,
 ) -> list[ModelResult]:
-    """Read and plan every model; write nothing. `absent`: models known not to be registered (not read)."""
+    """Read and plan every model; write nothing. `known`: states just read (None: not registered), not read again."""
+    known = known or {}
 
     def one(desired: DesiredModel) -> ModelResult:
         try:
-            actual = None if desired.name in absent else reader.read(desired.name)
+            actual = known[desired.name] if desired.name in known else reader.read(desired.name)
             plan = plan_model(desired, actual, mapping)
         except Exception as error:
             return _failed(
-                desired, ModelPlan(desired.name), (), None, f"cannot read it from the registry: {_reason(error)}"
+                desired, ModelPlan(desired.name), (), None, f"cannot read it from the registry: {reason(error)}"
             )
         return ModelResult(desired.name, plan, errors=plan.errors, notes=plan.notes)
 
@@ -94,60 +122,134 @@ def plan_models(
 def apply_models(
     writer: Writer,
     models: Sequence[DesiredModel],
-    mapping: Mapping,
+    mapping: AliasMapping,
     workers: int = 1,
-    absent: Collection[str] = (),
+    known: Mapping[str, ActualModel | None] | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[ModelResult]:
     """Read, plan and apply every model; each plan is made from the state read just before writing.
 
-    `absent`: models a listing just found unregistered, so not read first (if one was registered
-    since, registering it fails and the model is read and planned again).
+    `known`: states just read (None: not registered), so not read again first (if one changed
+    since, a write fails or the lease says so, and the model is read and planned again).
     """
+    known = known or {}
     return _each(
-        lambda desired: _apply(writer, desired, mapping, desired.name in absent, clock, sleep), models, workers
+        lambda desired: _apply(writer, desired, mapping, known.get(desired.name), desired.name in known, clock, sleep),
+        models,
+        workers,
     )
+
+
+@dataclass
+class Lease:
+    """This apply's claim on one model, so that it alone creates versions there (see the module doc).
+
+    Taken by registering a new model with the lease in its tags (atomic), or by writing the tag on
+    an existing one and finding it still there after the settle time; renewed while writing; let go
+    at the end. A lease another apply overwrote within the settle time is dropped: back off.
+    """
+
+    writer: Writer
+    name: str
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    value: str | None = None  # "<token> <expiry>" while held
+    renewed: float = 0.0
+    confirmed: bool = False  # seen in place after it was written
+
+    @property
+    def held(self) -> bool:
+        return self.value is not None
+
+    def other_holder(self, actual: ActualModel | None) -> bool:
+        """Whether another apply holds an unexpired lease on the model (or crashed holding it)."""
+        holder = _holder(actual, self.clock())
+        return holder is not None and holder != self.token
+
+    def check(self, actual: ActualModel | None) -> bool:
+        """Whether the lease is still in place on this state."""
+        if self.value is None or _holder(actual, self.clock()) != self.token:
+            return False
+        self.confirmed = True
+        return True
+
+    def drop(self) -> None:
+        """Another apply overwrote it within the settle time: it is theirs now."""
+        self.value = None
+
+    def register(self, create: Action) -> ActualModel:
+        """Register the model with the lease already in its tags; the state this leaves."""
+        candidate = self._candidate()
+        tags = MappingProxyType({**create.tags, TAG_LOCK: candidate})
+        self.writer.write(replace(create, tags=tags))
+        self.value, self.renewed = candidate, self.clock()
+        return ActualModel(self.name, create.description, tags)
+
+    def claim(self) -> None:
+        """Write the lease on an existing model; whether it holds is seen on the next read."""
+        candidate = self._candidate()
+        self.writer.claim(self.name, candidate)
+        self.sleep(SETTLE_SECONDS)
+        self.value, self.renewed = candidate, self.clock()
+
+    def renew_if_due(self) -> None:
+        if self.value is not None and self.clock() - self.renewed > LEASE_SECONDS / 2:
+            self.value, self.renewed = self._candidate(), self.clock()
+            self.writer.claim(self.name, self.value)
+
+    def clear_expired(self, actual: ActualModel | None) -> None:
+        """Remove an expired lease a crashed apply left behind."""
+        if self.value is None and actual is not None and TAG_LOCK in actual.tags:
+            self.writer.release(self.name, actual.tags[TAG_LOCK])
+
+    def release(self) -> None:
+        if self.value is not None:
+            # Nobody takes an unexpired lease, so a confirmed one still ours is removed without a read.
+            held = self.confirmed and self.clock() < self.renewed + LEASE_SECONDS - 2
+            self.writer.release(self.name, self.value, held=held)
+            self.value = None
+
+    def _candidate(self) -> str:
+        return f"{self.token} {self.clock() + LEASE_SECONDS:.0f}"
 
 
 def _apply(
     writer: Writer,
     desired: DesiredModel,
-    mapping: Mapping,
-    absent: bool,
+    mapping: AliasMapping,
+    first: ActualModel | None,
+    read_already: bool,
     clock: Callable[[], float],
     sleep: Callable[[float], None],
 ) -> ModelResult:
+    """One model: read -> plan -> acquire (when versions must be created) -> write, again until done."""
     name = desired.name
-    token = uuid.uuid4().hex
-    lease: str | None = None  # set while this apply holds the model's lease
-    renewed = 0.0
+    lease = Lease(writer, name, clock, sleep)
     done: list[Action] = []
     notes: list[Problem] = []
     plan = ModelPlan(name)
     deadline = clock() + WAIT_SECONDS
     waited = False
     clashes = 0  # create-model found the name taken
-    confirmed = False  # the lease was seen in place after it was written
-    known: ActualModel | None = None  # the state, when this apply just made it and need not read it back
+    known: ActualModel | None = first  # the state, when it was just read (or made) and need not be read again
     try:
         for _ in range(ROUNDS + int(WAIT_SECONDS / POLL_SECONDS)):
-            try:
-                actual = known if known is not None else (None if absent else writer.read(name))
-                known, absent = None, False
+            try:  # read
+                fresh = not (known is not None or read_already)  # read in this round, not earlier
+                actual = writer.read(name) if fresh else known
+                known, read_already = None, False
             except Exception as error:
-                return _failed(desired, plan, done, None, f"cannot read it from the registry: {_reason(error)}", notes)
-            plan = plan_model(desired, actual, mapping)
+                return _failed(desired, plan, done, None, f"cannot read it from the registry: {reason(error)}", notes)
+            plan = plan_model(desired, actual, mapping)  # plan (what the rules allow was judged before)
             if plan.errors:
                 return ModelResult(name, plan, tuple(done), plan.errors, plan.notes)
             creates = any(a.action == "create-version" for a in plan.actions)
-            holder = _holder(actual, clock())
-            if lease is not None and holder != token and creates:
-                lease = None  # another apply overwrote it within the settle time: back off, plan again
-                continue
-            confirmed = confirmed or (lease is not None and holder == token)
-            if lease is None and holder is not None and holder != token:
-                # Another apply is writing this model (or crashed doing so: its lease runs out soon).
+            if lease.held and not lease.check(actual) and creates:
+                lease.drop()
+                continue  # back off, plan again
+            if not lease.held and lease.other_holder(actual):  # acquire: wait for another apply's lease
                 if clock() > deadline:
                     message = f"another apply holds the lease on {name} and has not let go: rerun later"
                     return _failed(desired, plan, done, None, message, notes)
@@ -156,42 +258,39 @@ def _apply(
                     waited = True
                 sleep(POLL_SECONDS)
                 continue
-            if lease is None and creates:
-                candidate = f"{token} {clock() + LEASE_SECONDS:.0f}"
+            if not lease.held and creates:
+                if actual is not None and not fresh:
+                    continue  # the lease is taken on what the registry holds now, not on a listing made earlier
                 try:
-                    if actual is None:  # register the model with the lease in its tags: atomic
-                        create = plan.actions[0]
-                        tags = MappingProxyType({**create.tags, TAG_LOCK: candidate})
-                        writer.write(replace(create, tags=tags))
-                        done.append(create)
-                        known = ActualModel(name, create.description, tags)  # what is there now: no need to read
-                    else:  # write the lease; it holds if it is still there after the settle time
-                        writer.claim(name, candidate)
-                        sleep(SETTLE_SECONDS)
+                    if actual is None:
+                        known = lease.register(plan.actions[0])
+                        done.append(plan.actions[0])
+                    else:
+                        lease.claim()
                 except AlreadyExists:
                     clashes += 1
                     if clashes > 2:  # registered, yet not readable as a model: MLflow hides prompts
                         return _failed(desired, plan, done, None, _UNREADABLE.format(name=name), notes)
                     continue
+                except Conflict:
+                    continue  # another apply wrote its lease at the same moment: read again, plan again
                 except Exception as error:
-                    return _failed(desired, plan, done, None, f"cannot take the lease: {_reason(error)}", notes)
-                lease, renewed = candidate, clock()
+                    return _failed(desired, plan, done, None, f"cannot take the lease: {reason(error)}", notes)
                 continue
-            if lease is None and actual is not None and TAG_LOCK in actual.tags:
-                writer.release(name, actual.tags[TAG_LOCK])  # an expired lease a crashed apply left behind
-            for action in plan.actions:
+            lease.clear_expired(actual)
+            for action in plan.actions:  # write
                 try:
-                    if lease is not None and clock() - renewed > LEASE_SECONDS / 2:
-                        lease, renewed = f"{token} {clock() + LEASE_SECONDS:.0f}", clock()
-                        writer.claim(name, lease)
+                    lease.renew_if_due()
                     outcome = writer.write(action)
                 except AlreadyExists:
                     clashes += 1
                     if clashes > 2:
                         return _failed(desired, plan, done, None, _UNREADABLE.format(name=name), notes)
                     break  # registered meanwhile: plan again from what is there
+                except Conflict:
+                    break  # another apply wrote the same thing at the same moment: plan again from what is there
                 except Exception as error:
-                    return _failed(desired, plan, done, action, f"{action.action} failed: {_reason(error)}", notes)
+                    return _failed(desired, plan, done, action, f"{action.action} failed: {reason(error)}", notes)
                 done.append(action)
                 if outcome.note:
                     notes.append(Problem(name, action.version, outcome.note))
@@ -199,9 +298,7 @@ def _apply(
                 return ModelResult(name, plan, tuple(done), (), tuple([*plan.notes, *notes]))
         return _failed(desired, plan, done, None, "the registry kept changing under this apply: rerun it", notes)
     finally:
-        if lease is not None:
-            # Nobody takes an unexpired lease, so a confirmed one still ours is removed without a read.
-            writer.release(name, lease, held=confirmed and clock() < renewed + LEASE_SECONDS - 2)
+        lease.release()
 
 
 _UNREADABLE = (
@@ -231,13 +328,11 @@ def _failed(
     return ModelResult(desired.name, plan, tuple(done), (problem,), (*plan.notes, *notes))
 
 
-def _reason(error: Exception) -> str:
+def reason(error: Exception) -> str:
     return str(error) if isinstance(error, RegistryError) else first_line(error)
 
 
-def _each(
-    one: Callable[[DesiredModel], ModelResult], models: Sequence[DesiredModel], workers: int
-) -> list[ModelResult]:
+def _each(one: Callable[[T], R], models: Sequence[T], workers: int) -> list[R]:
     if workers <= 1 or len(models) <= 1:
         return [one(m) for m in models]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stagectl") as pool:

@@ -7,6 +7,8 @@ and its default backoff on a 500 stalls for minutes. So its retries are switched
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import os
 import random
@@ -15,7 +17,7 @@ import threading
 import time
 import urllib.parse
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -23,7 +25,7 @@ from typing import Any, TypeVar
 from stagectl.display import printable
 from stagectl.errors import FatalError
 from stagectl.registry.mapping import TAG_LOCK, TAG_NEXT_VERSION
-from stagectl.registry.plan import Action
+from stagectl.registry.plan import Action, unknown_action
 from stagectl.registry.state import ActualModel, ActualVersion, text_or_none
 
 T = TypeVar("T")
@@ -32,7 +34,9 @@ REQUEST_TIMEOUT = 15  # seconds per HTTP request (MLflow's default is 120)
 ATTEMPTS = 3  # per call; 3 attempts x 15 s + backoff stays under the contract's 60 seconds
 BACKOFF = (0.5, 1.5)  # seconds before the 2nd and 3rd attempt, +-25 % jitter
 TRANSIENT_CODES = {"INTERNAL_ERROR", "TEMPORARILY_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED", "DEADLINE_EXCEEDED"}
-PAGE = 1000
+CONFLICTS = ("UNIQUE constraint failed", "duplicate key value violates unique constraint", "Duplicate entry")
+PAGE = 1000  # MLflow's largest page of registered models
+VERSION_PAGE = 200_000  # and of model versions
 
 
 class RegistryError(Exception):
@@ -41,6 +45,10 @@ class RegistryError(Exception):
 
 class AlreadyExists(RegistryError):
     """create-model found the model there already (another apply, or an attempt whose answer was lost)."""
+
+
+class Conflict(RegistryError):
+    """A write clashed with another writer's (a unique constraint): a lost race, to read and plan again."""
 
 
 class Unreachable(RegistryError):
@@ -54,50 +62,67 @@ class Outcome:
     note: str | None = None
 
 
-def configure() -> None:
-    """Process-wide MLflow settings: no client retries, short timeouts, quiet logs."""
+ENVIRONMENT = ("MLFLOW_LOGGING_LEVEL", "MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")
+
+
+@contextlib.contextmanager
+def quiet_mlflow() -> Iterator[None]:
+    """While a command talks to MLflow: its HTTP client bounded (no retries of its own, short
+    timeouts), its warnings and log lines off. Undone afterwards; MLflow need not be imported.
+
+    MLflow reads these variables at each request, so they hold for every call in the scope. Its
+    FutureWarnings (stages are deprecated: stagectl says so itself, once), its dependencies'
+    deprecations and its log lines (the Databricks SDK's warnings; a SQL error logged with its
+    traceback, then raised) are noise: stagectl reports every failure in one line of its own.
+    Older MLflow lets alembic configure logging afresh, so a level set on a logger would not hold:
+    logging is disabled up to ERROR instead.
+    """
+    saved = {key: os.environ.get(key) for key in ENVIRONMENT}
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     timeout = os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT", "")
     cap = min(int(timeout), REQUEST_TIMEOUT) if timeout.isdigit() and int(timeout) > 0 else REQUEST_TIMEOUT
     os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(cap)
+    disabled = logging.root.manager.disable
+    logging.disable(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(disabled)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 class Registry:
     """An MLflow registry at one URI. Thread-safe: one client shared by the apply's workers."""
 
     def __init__(self, uri: str, sleep: Callable[[float], None] = time.sleep) -> None:
-        configure()
-        # MLflow's FutureWarnings (stages are deprecated: stagectl says so itself, once) and its
-        # dependencies' deprecations are not the user's business. Process-wide: the workers share it.
-        warnings.simplefilter("ignore")
         try:
             from mlflow import MlflowClient
         except ImportError as error:
             raise FatalError(not_importable(error)) from None
 
-        # stagectl logs nothing itself, and reports every failure in one line of its own: the log
-        # lines of MLflow and its libraries are noise (the Databricks SDK's warnings; a SQL error
-        # logged with its traceback, then raised), so logging is off for the process up to ERROR.
-        # Older MLflow lets alembic configure logging afresh: a level set on a logger would not hold.
-        logging.disable(logging.ERROR)
         self.uri = uri
         hide_secrets_of(uri)
         self._remote = uri.startswith(("http://", "https://"))
-        if is_database(uri):
-            no_engine_retries()
         try:
-            self._client: Any = MlflowClient(tracking_uri=uri, registry_uri=uri)
-            # Writes skip MlflowClient's prompt check, a GET before every alias, tag and stage write
-            # (MLflow 3). A prompt reads as no model, so registering the name fails and apply refuses it.
-            self._writer: Any = getattr(self._client, "_get_registry_client", lambda: self._client)()
+            with no_engine_retries(uri):
+                self._client: Any = MlflowClient(tracking_uri=uri, registry_uri=uri)
+                # Writes skip MlflowClient's prompt check, a GET before every alias, tag and stage write
+                # (MLflow 3). A prompt reads as no model, so registering the name fails and apply refuses it.
+                self._writer: Any = getattr(self._client, "_get_registry_client", lambda: self._client)()
         except ImportError as error:
             raise FatalError(missing_module(error, uri)) from None
         except Exception as error:
             raise FatalError(cannot_open(error, uri)) from None
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._down = False  # the registry stopped answering: one attempt per call until it answers again
+        self._gone: str | None = None  # why the registry stopped answering: from then on, no call is tried
         self.writes = 0
 
     # -- calling MLflow ------------------------------------------------------------------------------
@@ -115,8 +140,9 @@ class Registry:
         `landed`, for a write that must not be repeated, is asked before each retry whether the
         previous attempt took effect after all (its answer lost); what it returns is the result.
         """
-        attempts = 1 if self._down else ATTEMPTS
-        for attempt in range(attempts):
+        if self._gone is not None:
+            raise Unreachable(f"not tried: the registry stopped answering earlier in this run ({self._gone})")
+        for attempt in range(ATTEMPTS):
             if write:
                 with self._lock:
                     self.writes += 1
@@ -125,19 +151,21 @@ class Registry:
             except Exception as error:
                 kind = classify(error, self._remote)
                 if kind == "permanent":
-                    self._down = False
                     raise
-                if attempt + 1 < attempts:
+                if attempt + 1 < ATTEMPTS:
                     self._sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)] * random.uniform(0.75, 1.25))
                     found = landed() if landed else None
                     if found is not None:
                         return found
                     continue
                 if kind == "unreachable":
-                    self._down = True
-                    raise Unreachable(f"the registry did not answer ({first_line(error)})") from None
+                    # Given up on for the rest of the run: every model still to do fails at once,
+                    # so a registry that hangs ends the apply in about one call's retries.
+                    self._gone = first_line(error)
+                    raise Unreachable(f"the registry did not answer ({self._gone})") from None
+                if kind == "conflict":
+                    raise Conflict(f"another writer got there at the same moment ({first_line(error)})") from None
                 raise RegistryError(f"the registry kept failing ({first_line(error)})") from None
-            self._down = False
             return result
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -164,14 +192,41 @@ class Registry:
     # -- reading -------------------------------------------------------------------------------------
 
     def model_names(self) -> list[str]:
-        names: list[str] = []
+        return sorted(str(m.name) for m in self._pages(self._client.search_registered_models, PAGE))
+
+    def read_all(self) -> dict[str, ActualModel]:
+        """Every registered model, in a handful of requests whatever their number: a paged listing of
+        the models (with their tags and aliases) and one of all their versions (with their tags).
+
+        Checked against a real `mlflow server` (3.17): both listings fill in tags, and the models'
+        listing their aliases (the versions' listing leaves the versions' aliases empty, which is
+        why aliases are taken from the models). A server whose listing has no aliases at all is
+        asked per model.
+        """
+        found: dict[str, Any] = {}
+        for model in self._pages(self._client.search_registered_models, PAGE):
+            found[str(model.name)] = model
+        versions: dict[str, dict[int, ActualVersion]] = {name: {} for name in found}
+        for entry in self._pages(self._client.search_model_versions, VERSION_PAGE):
+            if str(entry.name) in versions:
+                version = to_version(entry)
+                versions[str(entry.name)][version.number] = version
+        states = {}
+        for name, model in found.items():
+            if getattr(model, "aliases", None) is None:  # an MLflow that does not list them
+                model = self._call(self._client.get_registered_model, name)
+            states[name] = to_model(model, versions[name])
+        return states
+
+    def _pages(self, search: Callable[..., Any], size: int) -> list[Any]:
+        items: list[Any] = []
         token = None
         while True:
-            page = self._call(self._client.search_registered_models, max_results=PAGE, page_token=token)
-            names += [str(m.name) for m in page]
+            page = self._call(search, max_results=size, page_token=token)
+            items += list(page)
             token = page.token
             if not token:
-                return sorted(names)
+                return items
 
     def read(self, name: str) -> ActualModel | None:
         """The model's state, or None when it is not registered. Aliases come from the model itself:
@@ -192,13 +247,7 @@ class Registry:
             token = page.token
             if not token:
                 break
-        return ActualModel(
-            name=str(model.name),
-            description=text_or_none(model.description),
-            tags=MappingProxyType({str(k): str(v) for k, v in (model.tags or {}).items()}),
-            aliases=MappingProxyType({str(k): int(v) for k, v in (model.aliases or {}).items()}),
-            versions=MappingProxyType(dict(sorted(versions.items()))),
-        )
+        return to_model(model, versions)
 
     # -- writing -------------------------------------------------------------------------------------
 
@@ -207,33 +256,35 @@ class Registry:
         client = self._writer
         name, number = action.model, str(action.version)
         kind = action.action
-        if kind == "create-model":
-            return self._create_model(action)
-        if kind == "create-version":
-            return self._create_version(action)
-        if kind == "update-model" and action.version is None:
-            self._call(client.update_registered_model, name, description=action.value, write=True)
-        elif kind == "update-model":
-            self._call(client.update_model_version, name, number, description=action.value, write=True)
-        elif kind == "set-tag" and action.version is None:
-            self._call(client.set_registered_model_tag, name, action.key, action.value, write=True)
-        elif kind == "set-tag":
-            self._call(client.set_model_version_tag, name, number, action.key, action.value, write=True)
-        elif kind == "set-alias":
-            self._call(client.set_registered_model_alias, name, action.key, number, write=True)
-        elif kind == "delete-alias":
-            self._call(client.delete_registered_model_alias, name, action.key, write=True)
-        elif kind == "set-stage":
-            self._call(
-                client.transition_model_version_stage,
-                name,
-                number,
-                action.value,
-                archive_existing_versions=False,
-                write=True,
-            )
-        else:  # pragma: no cover - the plan only makes the kinds above
-            raise ValueError(f"unknown action {kind}")
+        match kind:
+            case "create-model":
+                return self._create_model(action)
+            case "create-version":
+                return self._create_version(action)
+            case "update-model" if action.version is None:
+                self._call(client.update_registered_model, name, description=action.value, write=True)
+            case "update-model":
+                self._call(client.update_model_version, name, number, description=action.value, write=True)
+            case "set-tag" if action.version is None:
+                self._call(client.set_registered_model_tag, name, action.key, action.value, write=True)
+            case "set-tag":
+                self._call(client.set_model_version_tag, name, number, action.key, action.value, write=True)
+            case "set-alias":
+                self._call(client.set_registered_model_alias, name, action.key, number, write=True)
+            case "delete-alias":
+                self._call(client.delete_registered_model_alias, name, action.key, write=True)
+            case "set-stage":
+                stage = action.value
+                self._call(
+                    client.transition_model_version_stage,
+                    name,
+                    number,
+                    stage,
+                    archive_existing_versions=False,
+                    write=True,
+                )
+            case _:
+                unknown_action(kind)
         return Outcome()
 
     def _create_model(self, action: Action) -> Outcome:
@@ -319,6 +370,17 @@ class Registry:
         )
 
 
+def to_model(model: Any, versions: dict[int, ActualVersion]) -> ActualModel:
+    """An MLflow RegisteredModel and its versions as plain data (alias targets as ints)."""
+    return ActualModel(
+        name=str(model.name),
+        description=text_or_none(model.description),
+        tags=MappingProxyType({str(k): str(v) for k, v in (model.tags or {}).items()}),
+        aliases=MappingProxyType({str(k): int(v) for k, v in (model.aliases or {}).items()}),
+        versions=MappingProxyType(dict(sorted(versions.items()))),
+    )
+
+
 def to_version(found: Any) -> ActualVersion:
     """An MLflow ModelVersion as plain data: its number an int whether MLflow said '3' (HTTP) or 3."""
     return ActualVersion(
@@ -338,13 +400,16 @@ def error_code(error: BaseException) -> str | None:
 
 
 def classify(error: BaseException, remote: bool = True) -> str:
-    """'unreachable' (no answer), 'transient' (worth another try) or 'permanent'.
+    """'unreachable' (no answer), 'transient' (worth another try), 'conflict' (a concurrent write to the
+    same row: worth another try too) or 'permanent'.
 
     An embedded store has no network: only a locked sqlite file is worth another try there.
     """
     text = str(error)
     if "database is locked" in text:
         return "transient"
+    if any(clash in text for clash in CONFLICTS):
+        return "conflict"
     if not remote:
         return "permanent"
     if "(Caused by ResponseError(" in text:  # urllib3 gave up on an HTTP error status (a 503 from a proxy)
@@ -397,16 +462,26 @@ def is_database(uri: str) -> bool:
     return scheme(uri) in DATABASES
 
 
-def no_engine_retries() -> None:
-    """Switch off MLflow's retries while it opens a database: whatever the error (a directory, a
-    server that is down), it retries 10 times (15 before MLflow 3) with exponential backoff, which
-    is minutes of stalling and a log line per attempt. stagectl says what went wrong at once."""
-    try:
-        from mlflow.store.db import utils
-    except ImportError:
-        return  # no SQLAlchemy (mlflow-skinny): opening the store fails, and says which module is missing
-    if hasattr(utils, "MAX_RETRY_COUNT"):
+@contextlib.contextmanager
+def no_engine_retries(uri: str) -> Iterator[None]:
+    """MLflow's retries off while it opens a database: whatever the error (a directory, a server
+    that is down), it retries 10 times (15 before MLflow 3) with exponential backoff, which is
+    minutes of stalling and a log line per attempt. stagectl says what went wrong at once. Put back
+    afterwards."""
+    utils: Any = None
+    if is_database(uri):
+        try:
+            utils = importlib.import_module("mlflow.store.db.utils")
+        except ImportError:
+            pass  # no SQLAlchemy (mlflow-skinny): opening the store fails, and says which module is missing
+    saved = getattr(utils, "MAX_RETRY_COUNT", None)
+    if saved is not None:
         utils.MAX_RETRY_COUNT = 1
+    try:
+        yield
+    finally:
+        if saved is not None:
+            utils.MAX_RETRY_COUNT = saved
 
 
 def not_importable(error: ImportError) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -30,6 +30,10 @@ class DesiredModel:
     description: str | None = None
     tags: Tags = field(default_factory=lambda: NO_TAGS)
     versions: tuple[DesiredVersion, ...] = ()
+    applied: str | None = None  # the commit these files are from, recorded as `stagectl.applied` after the writes
+    # The stages the registry took at its last complete apply, what drift is judged against ({}: none
+    # yet, so nothing is drift; None: unknown, judged against the versions' `stagectl.stage` tags).
+    baseline: Mapping[int, str] | None = None
 
     def version(self, number: int) -> DesiredVersion | None:
         for version in self.versions:
@@ -38,15 +42,12 @@ class DesiredModel:
         return None
 
 
-def desired_models(files: Iterable[ModelFile], commits: Mapping[str, Mapping[int, str]]) -> list[DesiredModel]:
-    """One DesiredModel per (validated) model file, versions ascending, sorted by name.
-
-    `commits`: path -> version -> the commit that last set its stage (history.last_stage_commits).
-    """
-    return sorted((desired_model(f, commits.get(f.path, {})) for f in files), key=lambda m: m.name)
-
-
-def desired_model(model: ModelFile, commits: Mapping[int, str]) -> DesiredModel:
+def desired_model(
+    model: ModelFile,
+    commits: Mapping[int, str],
+    applied: str | None = None,
+    baseline: Mapping[int, str] | None = None,
+) -> DesiredModel:
     data = model.document.data
     versions = tuple(
         DesiredVersion(
@@ -66,4 +67,6 @@ def desired_model(model: ModelFile, commits: Mapping[int, str]) -> DesiredModel:
         description=data.get("description"),
         tags=MappingProxyType(dict(data.get("tags") or {})),
         versions=versions,
+        applied=applied,
+        baseline=baseline,
     )

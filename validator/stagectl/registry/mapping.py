@@ -10,6 +10,7 @@ from stagectl.policy import RegistrySettings
 TAG_PREFIX = "stagectl."
 TAG_STAGE = "stagectl.stage"  # the stage git gave the version when stagectl last applied it
 TAG_COMMIT = "stagectl.commit"  # the commit that set that stage
+TAG_APPLIED = "stagectl.applied"  # on a model: the commit it was last applied from (written last)
 TAG_NEXT_VERSION = "stagectl.next_version"  # on a model: the number MLflow will assign next, when it is not max+1
 TAG_LOCK = "stagectl.lock"  # on a model: "<token> <expiry>", held by the apply creating its versions
 

@@ -7,15 +7,27 @@ demotion before any promotion, so no moment has more production versions than gi
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from collections.abc import Mapping as Lookup
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, NoReturn, get_args
 
 from stagectl.registry.desired import NO_TAGS, DesiredModel, DesiredVersion, Tags
-from stagectl.registry.mapping import MLFLOW_STAGES, TAG_COMMIT, TAG_STAGE, Mapping, is_bookkeeping, our_stage
+from stagectl.registry.mapping import (
+    MLFLOW_STAGES,
+    TAG_APPLIED,
+    TAG_COMMIT,
+    TAG_STAGE,
+    Mapping,
+    is_bookkeeping,
+    our_stage,
+)
 from stagectl.registry.state import ActualModel, ActualVersion
 
-ACTIONS = ("create-model", "create-version", "set-alias", "delete-alias", "set-tag", "set-stage", "update-model")
+ActionKind = Literal[
+    "create-model", "create-version", "set-alias", "delete-alias", "set-tag", "set-stage", "update-model"
+]
+ACTIONS: tuple[ActionKind, ...] = get_args(ActionKind)
 
 
 @dataclass(frozen=True)
@@ -24,7 +36,7 @@ class Action:
 
     model: str
     version: int | None
-    action: str
+    action: ActionKind
     detail: str
     key: str | None = None  # alias name or tag key
     value: str | None = None  # tag value, MLflow stage, or description
@@ -40,14 +52,18 @@ class Action:
 
 @dataclass(frozen=True)
 class Problem:
-    """A refusal (an error: the model gets no writes) or a note, about a model or one version."""
+    """A refusal (an error: the model gets no writes) or a note, about a model or one version.
+
+    `rule`: the rule id of a change the rules refuse; None for what the registry did or holds.
+    """
 
     model: str
     version: int | None
     message: str
+    rule: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"model": self.model, "version": self.version, "message": self.message}
+        return {"model": self.model, "version": self.version, "rule": self.rule, "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,8 @@ def plan_model(desired: DesiredModel, actual: ActualModel | None, mapping: Mappi
         if actual and version.number in actual.versions:
             actions += _version_metadata(name, version, actual.versions[version.number])
     actions += _stages_and_aliases(desired, actual, present, created, mapping)
+    if desired.applied:  # last: recorded only once every other write of the model went through
+        actions += _set_tags(name, None, {TAG_APPLIED: desired.applied}, actual.tags if actual else {})
     return ModelPlan(name, tuple(actions), (), tuple(notes))
 
 
@@ -222,7 +240,7 @@ def _set_tags(name: str, number: int | None, wanted: Tags, found: Tags) -> Itera
     """Set every tag git names that differs. Tags git does not name are left alone (other tools own them)."""
     for key, value in sorted(wanted.items()):
         if found.get(key) != value:
-            show = (lambda v: v[:12]) if key == TAG_COMMIT else _short  # a commit reads best abbreviated
+            show = (lambda v: v[:12]) if key in (TAG_COMMIT, TAG_APPLIED) else _short  # a commit reads best abbreviated
             was = f" (was {show(found[key])})" if key in found else ""
             yield Action(name, number, "set-tag", f"{key}={show(value)}{was}", key=key, value=value)
 
@@ -247,7 +265,8 @@ def _stages_and_aliases(
             wanted = MLFLOW_STAGES[version.stage]
             if current.lower() != wanted.lower():
                 reverts = None
-                if was and was.applied_stage and our_stage(current) != was.applied_stage:
+                applied = _applied(desired, was)
+                if was and applied and our_stage(current) != applied:
                     reverts = f"stage was {current}, changed outside git"
                 detail = f"{wanted} (was {current}" + (", changed outside git)" if reverts else ")")
                 writes.append(Action(name, version.number, "set-stage", detail, value=wanted, reverts=reverts))
@@ -281,7 +300,7 @@ def _aliases(
         current = current_aliases.get(alias)
         if current == target:
             continue
-        reverts = _alias_drift(alias, stage, current, actual)
+        reverts = _alias_drift(alias, stage, current, actual, desired.baseline)
         note = ", moved outside git" if reverts else ""
         if target is None:
             detail = f"{alias} (was on version {current}{note})"
@@ -295,11 +314,32 @@ def _aliases(
     yield from sets
 
 
-def _alias_drift(alias: str, stage: str, current: int | None, actual: ActualModel | None) -> str | None:
-    """What someone changed outside git, judged against the stages stagectl last applied (its tags)."""
-    if actual is None or not any(v.applied_stage for v in actual.versions.values()):
+def _applied(desired: DesiredModel, version: ActualVersion | None) -> str | None:
+    """The stage stagectl last applied to a version: from the baseline when known, else its tag."""
+    if version is None:
+        return None
+    if desired.baseline is not None:
+        return desired.baseline.get(version.number)
+    return version.applied_stage
+
+
+def _alias_drift(
+    alias: str, stage: str, current: int | None, actual: ActualModel | None, baseline: Lookup[int, str] | None
+) -> str | None:
+    """What someone changed outside git, judged against the stages stagectl last applied completely.
+
+    `baseline`: those stages (from the commit the registry recorded); without one, the versions'
+    `stagectl.stage` tags. An apply that stopped half-way leaves tags that no alias ever followed:
+    judged against the baseline, what it left undone is not called drift.
+    """
+    if actual is None:
+        return None
+    if baseline is None:
+        baseline = {n: v.applied_stage for n, v in actual.versions.items() if v.applied_stage}
+    baseline = {n: s for n, s in baseline.items() if n in actual.versions}
+    if not baseline:
         return None  # never applied by stagectl: nothing to revert, only to adopt
-    applied = max((n for n, v in actual.versions.items() if v.applied_stage == stage), default=None)
+    applied = max((n for n, s in baseline.items() if s == stage), default=None)
     if current == applied:
         return None
     if current is None:
@@ -314,3 +354,8 @@ def _show(value: str | None) -> str:
 def _short(value: str, limit: int = 60) -> str:
     value = " ".join(value.split())
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def unknown_action(kind: NoReturn) -> NoReturn:
+    """For an exhaustive match over ActionKind: mypy refuses a call that some kind can reach."""
+    raise ValueError(f"unknown action {kind}")

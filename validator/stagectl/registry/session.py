@@ -6,26 +6,35 @@ The commands call `execute` (or `import_models`); everything here is wiring betw
 
 from __future__ import annotations
 
-import os
+import contextlib
+from collections.abc import Iterator, Sequence
 from collections.abc import Mapping as EnvMapping
-from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 from stagectl import ghactions
-from stagectl.display import json_text, printable
+from stagectl.display import printable
 from stagectl.errors import FatalError
-from stagectl.model import ModelFile
-from stagectl.parse import MODEL_SUFFIXES, NAME_PATTERN, check_name, parse_model
+from stagectl.gitio import GitRepo
+from stagectl.parse import check_name
 from stagectl.registry import location
-from stagectl.registry.apply import apply_models, plan_models
-from stagectl.registry.client import Registry, redact, shown
-from stagectl.registry.importer import import_model
-from stagectl.registry.mapping import Mapping
-from stagectl.registry.plan import Problem
-from stagectl.registry.report import RegistryReport, markdown, write_json, write_text
-from stagectl.registry.source import Source, load, worktree_settings
-from stagectl.registry.state import ActualModel
-from stagectl.report import plural
+from stagectl.registry.apply import ModelResult, apply_models, plan_models, read_models, reason
+from stagectl.registry.client import Registry, quiet_mlflow, redact
+from stagectl.registry.desired import DesiredModel
+from stagectl.registry.judged import NEVER_BACKWARDS, Verdict, judge_all, read_head, unchanged
+from stagectl.registry.mapping import TAG_APPLIED, Mapping
+from stagectl.registry.plan import ModelPlan, Problem
+from stagectl.registry.report import (
+    ApplyReport,
+    DiffReport,
+    PlanReport,
+    RegistryReport,
+    markdown,
+    write_json,
+    write_text,
+)
+from stagectl.registry.source import desired_from, head_commit
+from stagectl.registry.state import ActualModel, as_applied
 
 STAGES_NOTICE = (
     "registry.mode: stages also sets MLflow's model stages, which MLflow deprecated in 2.9 in favour of "
@@ -46,6 +55,9 @@ class EmptyRegistry:
     def model_names(self) -> list[str]:
         return []
 
+    def read_all(self) -> dict[str, ActualModel]:
+        return {}
+
 
 def connect(uri: str, create: bool) -> Registry | EmptyRegistry:
     """The registry at `uri`, checked to answer; for a missing (or empty) sqlite file, EmptyRegistry
@@ -58,8 +70,40 @@ def connect(uri: str, create: bool) -> Registry | EmptyRegistry:
     return registry
 
 
-def execute(
-    command: str,
+@dataclass
+class Setup:
+    """What plan, apply and diff share: the models at HEAD, judged, beside the registry's state."""
+
+    uri: str
+    registry: Registry | EmptyRegistry
+    head: str
+    mapping: Mapping
+    workers: int
+    models: list[DesiredModel]  # what may be written of each model, as far as the rules allow
+    known: dict[str, ActualModel | None]  # their state, just read
+    verdicts: dict[str, Verdict]
+    others: list[ModelResult]  # models held back whole (refused, or not readable): nothing to plan
+    registered: set[str]
+    files: set[str]  # the model names with a file at HEAD
+    problems: tuple[Problem, ...]  # errors of no model (stray files)
+    invalid: list[str]  # models whose file does not validate on its own
+
+    def report(
+        self, kind: type[RegistryReport], results: Sequence[ModelResult], unmanaged: tuple[str, ...] = ()
+    ) -> RegistryReport:
+        judged = [
+            replace(r, refusals=refusal_problems(self.verdicts[r.model])) if self._refused(r) else r for r in results
+        ]
+        everything = sorted([*judged, *self.others], key=lambda r: r.model)
+        writes = self.registry.writes if kind is ApplyReport else None
+        return kind(redact(self.uri), self.head, everything, unmanaged=unmanaged, writes=writes, problems=self.problems)
+
+    def _refused(self, result: ModelResult) -> bool:
+        verdict = self.verdicts.get(result.model)
+        return verdict is not None and bool(verdict.refusals or verdict.messages)
+
+
+def plan(
     registry_flag: str | None,
     names: Sequence[str],
     fmt: str,
@@ -68,66 +112,177 @@ def execute(
     err: TextIO,
     cwd: str | None = None,
 ) -> int:
-    """plan, apply or diff: the model files at HEAD against the registry. Returns the exit status."""
+    """What apply would write, in order; writes nothing."""
+    with _scope(names):
+        setup = prepare("plan", registry_flag, names, env, err, cwd, listing=False)
+        results = plan_models(setup.registry, setup.models, setup.mapping, setup.workers, setup.known)
+        return emit(setup.report(PlanReport, results), fmt, env, out)
+
+
+def diff(
+    registry_flag: str | None,
+    names: Sequence[str],
+    fmt: str,
+    env: EnvMapping[str, str],
+    out: TextIO,
+    err: TextIO,
+    cwd: str | None = None,
+) -> int:
+    """What in the registry differs from git: the same plan, and the registered models with no file."""
+    with _scope(names):
+        setup = prepare("diff", registry_flag, names, env, err, cwd, listing=True)
+        results = plan_models(setup.registry, setup.models, setup.mapping, setup.workers, setup.known)
+        unmanaged = () if names else tuple(sorted(setup.registered - setup.files))
+        return emit(setup.report(DiffReport, results, unmanaged), fmt, env, out)
+
+
+def apply(
+    registry_flag: str | None,
+    names: Sequence[str],
+    fmt: str,
+    env: EnvMapping[str, str],
+    out: TextIO,
+    err: TextIO,
+    cwd: str | None = None,
+) -> int:
+    """Read → judge → plan → (lease) → write, per model; the registry is created only when written to."""
+    with _scope(names):
+        setup = prepare("apply", registry_flag, names, env, err, cwd, listing=False)
+        if setup.models and isinstance(setup.registry, EmptyRegistry):
+            setup.registry = connect(setup.uri, create=True)
+        registry = setup.registry
+        results = (
+            apply_models(registry, setup.models, setup.mapping, setup.workers, setup.known)
+            if isinstance(registry, Registry)
+            else []
+        )
+        return emit(setup.report(ApplyReport, results), fmt, env, out)
+
+
+@contextlib.contextmanager
+def _scope(names: Sequence[str]) -> Iterator[None]:
     for name in names:
         check_name(name)  # before git is read: `--model ..` is a bad argument, not a missing file
-    source = load(cwd, names)
-    if source.violations:
-        return _refuse(command, source, fmt, out, err)
-    settings = source.settings.registry
-    mapping = Mapping.from_settings(settings)
-    if mapping.production_alias == mapping.staging_alias:
-        raise FatalError(
-            f"registry.aliases in stagectl.yaml gives production and staging the same alias "
-            f"{mapping.production_alias!r}: give them different names"
-        )
-    uri = location.resolve(registry_flag, env, settings, source.root)
-    registry = connect(uri, create=command == "apply")
-    notices = (STAGES_NOTICE,) if mapping.stages else ()
-    for notice in notices:
-        err.write(f"stagectl: note: {notice}\n")
-    workers = location.workers_for(uri)
-    managed = {m.name for m in source.models}
-    # One listing spares a read of each model that is not registered yet (most of a first apply).
-    registered = set(registry.model_names()) if len(managed) > 1 or command == "diff" else set(managed)
-    absent = managed - registered
-    if command == "apply":
-        assert isinstance(registry, Registry)
-        results = apply_models(registry, source.models, mapping, workers, absent)
-    else:
-        results = plan_models(registry, source.models, mapping, workers, absent)
-    unmanaged: tuple[str, ...] = ()
-    if command == "diff" and not names:
-        unmanaged = tuple(sorted(registered - managed))
-    report = RegistryReport(
-        command,
-        redact(uri),
-        source.head,
-        results,
-        unmanaged=unmanaged,
-        writes=registry.writes if command == "apply" else None,
-    )
+    with quiet_mlflow():
+        yield
+
+
+def emit(report: RegistryReport, fmt: str, env: EnvMapping[str, str], out: TextIO) -> int:
     (write_json if fmt == "json" else write_text)(report, out)
     _step_summary(env, markdown(report))
     return report.exit_code()
 
 
-def _refuse(command: str, source: Source, fmt: str, out: TextIO, err: TextIO) -> int:
-    """The files at HEAD do not validate: nothing is read from the registry, nothing written."""
-    lines = [f"{printable(v.file)}:{v.line}:{v.column}: {v.rule}: {printable(v.message)}" for v in source.violations]
-    if fmt == "json":
-        errors = [
-            Problem(v.model or "", v.version, line).to_json() for v, line in zip(source.violations, lines, strict=True)
-        ]
-        write = {"registry": None, "head": source.head, "actions": [], "errors": errors, "notes": []}
-        out.write(json_text(write) + "\n")
-    else:
-        out.write("".join(f"{line}\n" for line in lines))
-    err.write(
-        f"stagectl: the model files at HEAD ({source.head[:12]}) do not validate, so there is nothing to {command}: "
-        "fix them (`stagectl check --all` shows the same errors)\n"
+def prepare(
+    command: str,
+    registry_flag: str | None,
+    names: Sequence[str],
+    env: EnvMapping[str, str],
+    err: TextIO,
+    cwd: str | None,
+    listing: bool,
+) -> Setup:
+    """Read HEAD and the registry, and judge each model's change since its recorded commit."""
+    with GitRepo.discover(cwd) as repo:
+        head = head_commit(repo)
+        view = read_head(repo, head)
+        unknown = [n for n in names if n not in view.files]
+        if unknown:
+            raise FatalError(
+                f"no model file for {', '.join(unknown)} at HEAD in {view.settings.models_dir}/ "
+                "(--model takes a model name; `stagectl import` writes files for registered models)"
+            )
+        wanted = sorted(set(names)) if names else sorted(view.files)
+        settings = view.settings.registry
+        mapping = Mapping.from_settings(settings)
+        if mapping.production_alias == mapping.staging_alias:
+            raise FatalError(
+                f"registry.aliases in stagectl.yaml gives production and staging the same alias "
+                f"{mapping.production_alias!r}: give them different names"
+            )
+        uri = location.resolve(registry_flag, env, settings, repo.root)
+        registry = connect(uri, create=False)
+        for notice in (STAGES_NOTICE,) if mapping.stages else ():
+            err.write(f"stagectl: note: {notice}\n")
+        workers = location.workers_for(uri)
+        listing = listing or not names or len(wanted) > FEW
+        states, unread, registered = read_state(registry, wanted, listing, workers)
+        records = {
+            name: state.tags[TAG_APPLIED] for name, state in states.items() if state and TAG_APPLIED in state.tags
+        }
+        same = unchanged(repo, view, records)  # applied, and the file unchanged since: no need to read it
+        verdicts = judge_all(repo, view, records, [n for n in wanted if n in states and n not in same])
+        desired = desired_from(repo, verdicts)
+    for name in same:
+        state = states[name]
+        assert state is not None
+        desired[name] = as_applied(state, view.files[name][0])
+    held = [v for v in verdicts if v.name not in desired]
+    others = [ModelResult(v.name, ModelPlan(v.name), refusals=refusal_problems(v)) for v in held]
+    others += [ModelResult(name, ModelPlan(name), errors=(problem,)) for name, problem in unread.items()]
+    invalid = sorted({v.name for v in held if v.record is None and v.refusals})
+    if invalid:
+        err.write(
+            f"stagectl: the model files at HEAD ({head[:12]}) of {', '.join(map(printable, invalid))} do not "
+            f"validate, so there is nothing to {command} for {'it' if len(invalid) == 1 else 'them'}: fix them "
+            "(`stagectl check --all` shows the same errors)\n"
+        )
+    return Setup(
+        uri,
+        registry,
+        head,
+        mapping,
+        workers,
+        [desired[name] for name in wanted if name in desired],
+        {name: states[name] for name in desired},
+        {v.name: v for v in verdicts},
+        others,
+        registered,
+        set(view.files),
+        tuple(Problem("", None, f"{v.file}: {v.message}", v.rule) for v in view.strays),
+        invalid,
     )
-    return 1
+
+
+FEW = 20  # models named with --model up to which each is read on its own rather than listing them all
+
+
+def read_state(
+    registry: Registry | EmptyRegistry, wanted: Sequence[str], listing: bool, workers: int
+) -> tuple[dict[str, ActualModel | None], dict[str, Problem], set[str]]:
+    """The registry's state of the models wanted (None: not registered), the models it could not be
+    read for, and the names of every registered model (with `listing`; else those wanted).
+
+    With `listing`, a handful of requests for any number of models: paged listings of every model
+    and of every version. Without, each model is read on its own (a few named on the command line).
+    """
+    if not listing:
+        states, unread = read_models(registry, wanted, workers)
+        return states, unread, set(wanted)
+    try:
+        everything = registry.read_all()
+    except Exception as error:
+        message = f"cannot read it from the registry: {reason(error)}"
+        return {}, {name: Problem(name, None, message) for name in wanted}, set()
+    return {name: everything.get(name) for name in wanted}, {}, set(everything)
+
+
+def refusal_problems(verdict: Verdict) -> tuple[Problem, ...]:
+    name = verdict.name
+    if verdict.record is None:
+        held = f"{name} gets no writes until its file passes `stagectl check --all`"
+    elif verdict.commit is None:
+        held = ""
+    else:
+        where = f"commit {verdict.refused_at[:12]} is refused, so " if verdict.refused_at else ""
+        held = f"{where}{name} stays as applied from {verdict.commit[:12]}: fix it in a new commit"
+    problems = [
+        Problem(name, v.version, f"{v.file}:{v.line}:{v.column}: {v.rule}: {v.message} ({held})", v.rule)
+        for v in verdict.refusals
+    ]
+    rule = NEVER_BACKWARDS if verdict.commit is None and verdict.record is not None else "policy"
+    problems += [Problem(name, None, message, rule) for message in verdict.messages]
+    return tuple(problems)
 
 
 def _step_summary(env: EnvMapping[str, str], text: str) -> None:
@@ -139,77 +294,3 @@ def _step_summary(env: EnvMapping[str, str], text: str) -> None:
             handle.write(text)
     except OSError as error:
         raise FatalError(f"cannot write the step summary {path}: {error.strerror}") from None
-
-
-def import_models(
-    registry_flag: str | None,
-    names: Sequence[str],
-    env: EnvMapping[str, str],
-    out: TextIO,
-    err: TextIO,
-    cwd: str | None = None,
-) -> int:
-    """Write a model file for each registered model (or those named) that has none yet."""
-    for name in names:
-        check_name(name)  # a name asked for that cannot be a file name is a bad argument, as for `new`
-    root, settings = worktree_settings(cwd)
-    uri = location.resolve(registry_flag, env, settings.registry, root)
-    registry = connect(uri, create=False)
-    if isinstance(registry, EmptyRegistry):
-        raise FatalError(f"there is no registry at {shown(uri)}: pass --registry or set MLFLOW_TRACKING_URI")
-    registered = [] if names else registry.model_names()
-    mapping = Mapping.from_settings(settings.registry)
-    models_dir = os.path.join(root, settings.models_dir)
-    schema = os.path.join(root, "schemas", "model.schema.json")
-    schema_ref = os.path.relpath(schema, models_dir).replace(os.sep, "/") if os.path.exists(schema) else None
-    failed = 0
-    written = 0
-    for name in names or registered:
-        rel = f"{settings.models_dir}/{name}.yaml"
-        if not NAME_PATTERN.fullmatch(name) or ".." in name:
-            err.write(f"stagectl: {name!r} cannot be a model file name (letters, digits, . _ -): not imported\n")
-            failed += 1
-            continue
-        existing = [
-            f"{settings.models_dir}/{name}{s}"
-            for s in MODEL_SUFFIXES
-            if os.path.exists(os.path.join(models_dir, name + s))
-        ]
-        if existing:
-            out.write(f"{existing[0]} exists: left as it is (delete it to import {name} again)\n")
-            continue
-        actual = registry.read(name)
-        if actual is None:  # asked for by name: not done, like a write apply could not make (exit 1)
-            err.write(f"stagectl: no registered model {name!r} in {shown(uri)}: not imported\n")
-            failed += 1
-            continue
-        imported = import_model(actual, mapping, schema_ref)
-        parsed = parse_model(rel, imported.text.encode("utf-8"))
-        if not isinstance(parsed, ModelFile):
-            first = parsed.violations[0]
-            why = printable(first.message)
-            err.write(f"stagectl: {name} cannot be written as a valid model file: {why} (not imported)\n")
-            failed += 1
-            continue
-        os.makedirs(models_dir, exist_ok=True)
-        with open(os.path.join(models_dir, f"{name}.yaml"), "x", encoding="utf-8") as handle:
-            handle.write(imported.text)
-        written += 1
-        counts = ", ".join(f"{n} {s}" for s, n in _count(imported.stages).items())
-        out.write(f"wrote {rel} ({plural(len(imported.stages), 'version')}{': ' + counts if counts else ''})\n")
-        for note in imported.notes:
-            out.write(f"  note: {printable(note)}\n")
-    out.write(
-        f"imported {written} of {len(names or registered)} models into {settings.models_dir}/"
-        + (f"; next: git add {settings.models_dir} && git commit, then stagectl plan\n" if written else "\n")
-    )
-    return 1 if failed else 0
-
-
-def _count(stages: dict[int, str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for stage in ("production", "staging", "none", "archived"):
-        n = sum(1 for s in stages.values() if s == stage)
-        if n:
-            found[stage] = n
-    return found

@@ -1,59 +1,47 @@
-"""The desired state's source: the model files at HEAD, read only after they validate."""
+"""The desired state's source: HEAD, and each model's accepted file (see judged.py) with its history."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from stagectl.collect import collect_commit
 from stagectl.contents import read_worktree
 from stagectl.errors import SHALLOW_HINT, FatalError
 from stagectl.gitio import GitRepo
 from stagectl.history import last_stage_commits, stage_events
-from stagectl.judge import judge
-from stagectl.model import ModelFile, Rejected, Violation
+from stagectl.model import Rejected
 from stagectl.parse import parse_settings
 from stagectl.policy import POLICY_FILE, Settings
-from stagectl.registry.desired import DesiredModel, desired_models
+from stagectl.registry.desired import DesiredModel, desired_model
+from stagectl.registry.judged import Verdict
 
 
-@dataclass(frozen=True)
-class Source:
-    root: str
-    head: str  # the commit read
-    settings: Settings
-    models: tuple[DesiredModel, ...]
-    violations: tuple[Violation, ...] = ()  # non-empty: the files do not validate, nothing may be applied
+def head_commit(repo: GitRepo) -> str:
+    """HEAD's commit, in a clone whose history is whole (each version's `stagectl.commit` comes from it)."""
+    head = repo.head()
+    if head is None:
+        raise FatalError("this repository has no commits yet: commit the model files first")
+    if repo.is_shallow():
+        # A truncated history would overwrite the registry's true commits with the clone's oldest
+        # one, and the steps since each model's recorded commit could not be judged.
+        raise FatalError(f"this clone is shallow; stagectl.commit needs each model file's history: {SHALLOW_HINT}")
+    return head
 
 
-def load(cwd: str | None = None, names: Sequence[str] = ()) -> Source:
-    """Every model file at HEAD, judged on its own like `check --all`; `names` limits the models."""
-    with GitRepo.discover(cwd) as repo:
-        head = repo.head()
-        if head is None:
-            raise FatalError("this repository has no commits yet: commit the model files first")
-        if repo.is_shallow():
-            # Each version's `stagectl.commit` comes from its file's history: a truncated history
-            # would overwrite the registry's true commits with the clone's oldest one.
-            raise FatalError(f"this clone is shallow; stagectl.commit needs each model file's history: {SHALLOW_HINT}")
-        collected = collect_commit(repo, head)
-        found = judge(collected.files, collected.settings.policy, standalone=True) + collected.violations
-        if found:
-            violations = tuple(sorted(found, key=Violation.sort_key))
-            return Source(repo.root, head, collected.settings, (), violations)
-        files = [c.head for c in collected.files if isinstance(c.head, ModelFile)]
-        known = {f.name for f in files}
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise FatalError(
-                f"no model file for {', '.join(unknown)} at HEAD in {collected.settings.models_dir}/ "
-                "(--model takes a model name; `stagectl import` writes files for registered models)"
-            )
-        if names:
-            files = [f for f in files if f.name in names]
-        commits = last_stage_commits(stage_events(repo, head, [f.path for f in files]))
-        return Source(repo.root, head, collected.settings, tuple(desired_models(files, commits)))
+def desired_from(repo: GitRepo, verdicts: Sequence[Verdict]) -> dict[str, DesiredModel]:
+    """The desired state of each model a verdict lets through: its accepted file, and for each
+    version the commit that last set its stage (read from history up to the accepted commit)."""
+    by_commit: dict[str, list[Verdict]] = {}
+    for verdict in verdicts:
+        if verdict.accepted is not None and verdict.commit is not None:
+            by_commit.setdefault(verdict.commit, []).append(verdict)
+    desired: dict[str, DesiredModel] = {}
+    for commit, found in by_commit.items():
+        files = [v.accepted for v in found if v.accepted is not None]
+        commits = last_stage_commits(stage_events(repo, commit, [f.path for f in files]))
+        for verdict, file in zip(found, files, strict=True):
+            desired[file.name] = desired_model(file, commits.get(file.path, {}), commit, verdict.baseline)
+    return desired
 
 
 def worktree_settings(cwd: str | None = None) -> tuple[str, Settings]:

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from stagectl.registry.desired import NO_TAGS, Tags
-from stagectl.registry.mapping import TAG_NEXT_VERSION, TAG_STAGE
+from stagectl.registry.desired import NO_TAGS, DesiredModel, DesiredVersion, Tags
+from stagectl.registry.mapping import TAG_COMMIT, TAG_NEXT_VERSION, TAG_STAGE, is_bookkeeping
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,31 @@ class ActualModel:
 def text_or_none(value: object) -> str | None:
     """MLflow gives "" or None for an absent description or run id; stagectl says None."""
     return str(value) if value not in (None, "") else None
+
+
+def as_applied(actual: ActualModel, path: str) -> DesiredModel:
+    """What the last apply wrote to a model, read back from its bookkeeping tags.
+
+    For a model whose file has not changed since the commit the registry recorded: its desired
+    state is what was applied then, so drift (an alias or stage moved by hand) is found without
+    reading the file or its history.
+    """
+    versions = tuple(
+        DesiredVersion(
+            number=number,
+            stage=stage,
+            source=version.source,
+            run_id=version.run_id,
+            description=version.description,
+            tags=_user_tags(version.tags),
+            commit=version.tags.get(TAG_COMMIT),
+        )
+        for number, version in sorted(actual.versions.items())
+        if (stage := version.applied_stage) in ("none", "staging", "production", "archived")
+    )
+    baseline = {v.number: v.stage for v in versions}
+    return DesiredModel(actual.name, path, actual.description, _user_tags(actual.tags), versions, baseline=baseline)
+
+
+def _user_tags(tags: Tags) -> Tags:
+    return MappingProxyType({k: v for k, v in tags.items() if not is_bookkeeping(k)})

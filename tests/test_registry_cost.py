@@ -1,0 +1,76 @@
+"""Cost follows the change: requests to a real `mlflow server`, counted from its access log.
+
+The registry is read in bulk (paged listings of the models and of the versions), and git only for
+the models whose file changed since the commit the registry recorded; drift on any model is still
+found. 100 models keep the test quick; read one by one, as before, they cost 200 requests per apply.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from conftest import Repo, init_repo
+from registry_helpers import Server, client, model_file, sqlite_uri, stagectl, state
+
+REQUEST = re.compile(r'"(GET|POST|PATCH|DELETE|PUT) /api/')
+STAGES = ["archived", "archived", "production", "staging", "none"]
+MODELS = 100
+FAST = "/dev/shm" if Path("/dev/shm").is_dir() else None  # the seeding writes 900 times: no fsync on tmpfs
+
+
+def requests(server: Server) -> int:
+    return len(REQUEST.findall(server.log.read_text(errors="replace"))) if server.log.exists() else 0
+
+
+def test_a_no_op_and_a_one_model_merge_cost_a_handful_of_requests_whatever_the_number_of_models(
+    tmp_path: Path,
+) -> None:
+    repo: Repo = init_repo(tmp_path / "repo")
+    repo.write(".gitignore", "*.db\n")
+    names = [f"m{i:03d}" for i in range(MODELS)]
+    for name in names:
+        repo.write(f"models/{name}.yaml", model_file(name, list(enumerate(STAGES, 1))))
+    repo.commit("many models")
+    server = Server(Path(tempfile.mkdtemp(prefix="stagectl-cost-", dir=FAST)))
+    seeded = stagectl(repo, "apply", "--registry", sqlite_uri(server.db))  # the server's own store, quickly
+    assert seeded.code == 0, seeded.out[-2000:]
+    server.start()
+    try:
+        url = server.url
+        before = requests(server)
+        noop = stagectl(repo, "apply", "--registry", url, "--format", "json")
+        assert noop.code == 0 and noop.json()["actions"] == [], noop.out[-2000:]
+        assert requests(server) - before <= 20
+
+        client(url).set_registered_model_alias("m007", "production", "4")  # drift on a model git did not change
+        before = requests(server)
+        diff = stagectl(repo, "diff", "--registry", url, "--format", "json")
+        assert diff.code == 1
+        assert [(a["model"], a["action"], a["version"]) for a in diff.json()["actions"]] == [("m007", "set-alias", 3)]
+        assert requests(server) - before <= 20
+        assert stagectl(repo, "apply", "--registry", url).code == 0
+        assert state(url, "m007")["aliases"] == {"production": 3, "staging": 4}
+
+        repo.git("checkout", "-q", "-b", "promote")
+        repo.write(
+            "models/m042.yaml", model_file("m042", list(enumerate(["archived"] * 3 + ["production", "none"], 1)))
+        )
+        repo.commit("promote m042 4")
+        repo.git("checkout", "-q", "main")
+        repo.git("merge", "-q", "--no-ff", "-m", "Merge pull request #7 from team/promote", "promote")
+        merged = repo.rev()
+        before = requests(server)
+        applied = stagectl(repo, "apply", "--registry", url, "--format", "json")
+        assert applied.code == 0, applied.out[-2000:]
+        assert {a["model"] for a in applied.json()["actions"]} == {"m042"}
+        assert requests(server) - before <= 40
+        found = state(url, "m042")
+        assert found["aliases"] == {"production": 4}
+        assert found["versions"][4]["tags"]["stagectl.commit"] == merged
+        assert found["tags"]["stagectl.applied"] == merged
+    finally:
+        server.kill()
+        shutil.rmtree(server.folder, ignore_errors=True)
