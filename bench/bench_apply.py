@@ -1,16 +1,24 @@
-"""Benchmark `stagectl apply` against a real `mlflow server`: 200 models x 5 versions (by default).
+"""Benchmark `stagectl apply` against a real `mlflow server`: its cost as the registry grows, and
+against a hand-written sync loop.
 
-    python bench/bench_apply.py [--models 200] [--versions 5] [--rounds 1] [--workers 1]
+    python bench/bench_apply.py [--sizes 100,1000,10000] [--stores sqlite,postgresql]
 
-Per round, each against a fresh server with its own sqlite store, measured side by side:
+The scale run (the default). For each store and size: a registry of SIZE models x 5 versions that
+is up to date, then, through the server, (a) a no-op apply and (b) the apply after a merge that
+promotes one model. Measured: wall time of `stagectl apply` (a subprocess, as in CI: Python start-up
+and the MLflow import included) and the HTTP requests the server answered (counted from its own
+access log; writes among them). Stores: a sqlite file behind `mlflow server --workers 1`, and a
+PostgreSQL database behind `--workers 4` (the cluster named by STAGECTL_TEST_POSTGRES, else a
+throw-away one started here: tests/pgcluster.py). The registry is filled before the server starts,
+by `stagectl apply` in embedded mode on the same store (no HTTP), so only the measured applies go
+through the server. Prints a markdown table and the ratios of the largest size to the smallest.
+Exits 1 when a no-op apply wrote anything or an apply failed.
 
-  * stagectl: `stagectl apply` (a subprocess, as in CI) on an empty registry, then again (no-op);
-  * naive:    a sequential MlflowClient loop (a subprocess too) that makes the same changes the
-              way a hand-written script would: one call per change, MLflow's defaults.
+    python bench/bench_apply.py --versus-naive [--models 200] [--versions 5] [--rounds 1]
 
-Writes are counted by the server itself, from its access log (POST / PATCH / DELETE requests),
-and the two registries are compared at the end: both runs must leave the same state. Prints a
-markdown table; exits 1 when the states differ or the no-op re-apply wrote anything.
+stagectl's first apply and a no-op re-apply against a naive sequential MlflowClient loop that
+makes the same changes (each against a fresh sqlite-backed server, `--workers 1`); both must leave
+the same registry.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +44,12 @@ from benchenv import git_env
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
+sys.path.insert(0, str(HERE.parent / "tests"))
+from pgcluster import ENV_VAR, Cluster, create_database  # noqa: E402  (tests/: shared with the test suite)
+
 STAGES = ["archived", "archived", "production", "staging", "none"]
-WRITE = re.compile(r'"(POST|PATCH|DELETE|PUT) /api/')
+WRITE = re.compile(r'"(POST|PATCH|DELETE|PUT) /(ajax-)?api/')
+REQUEST = re.compile(r'"(GET|HEAD|POST|PATCH|DELETE|PUT) /(ajax-)?api/')
 
 
 # -- the repository ---------------------------------------------------------------------------------
@@ -44,6 +57,10 @@ WRITE = re.compile(r'"(POST|PATCH|DELETE|PUT) /api/')
 
 def stage_of(number: int, versions: int) -> str:
     return STAGES[number - 1] if versions == len(STAGES) else ("production" if number == versions else "none")
+
+
+def model_name(i: int) -> str:
+    return f"m{i:05d}"
 
 
 def make_repo(root: Path, models: int, versions: int) -> str:
@@ -54,14 +71,14 @@ def make_repo(root: Path, models: int, versions: int) -> str:
     env = git_env()
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True, env=env)
     for i in range(models):
-        name = f"m{i:03d}"
+        name = model_name(i)
         lines = [f"name: {name}", f"description: benchmark model {i}", "tags: {team: bench}", "versions:"]
         for n in range(1, versions + 1):
             lines += [
                 f"  - version: {n}",
                 f"    stage: {stage_of(n, versions)}",
                 f"    source: s3://bench/{name}/{n}",
-                f"    run_id: run{i:03d}{n}",
+                f"    run_id: run{i:05d}{n}",
             ]
         (root / "models" / f"{name}.yaml").write_text("\n".join(lines) + "\n")
     subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=env)
@@ -75,7 +92,9 @@ def make_repo(root: Path, models: int, versions: int) -> str:
 
 
 class Server:
-    def __init__(self, folder: Path) -> None:
+    """`mlflow server` on 127.0.0.1 over `store` (default: a sqlite file in `folder`)."""
+
+    def __init__(self, folder: Path, store: str | None = None, workers: int = 1) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         with socket.socket() as sock:
@@ -85,16 +104,16 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         mlflow = str(Path(sys.executable).parent / "mlflow")
         command = [
-            mlflow, "server", "--backend-store-uri", f"sqlite:///{folder}/server.db",
+            mlflow, "server", "--backend-store-uri", store or f"sqlite:///{folder}/server.db",
             "--default-artifact-root", (folder / "artifacts").as_uri(),
-            "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
+            "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
         ]  # fmt: skip
         env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 command, cwd=folder, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
             )
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=2):
@@ -107,9 +126,13 @@ class Server:
     def writes(self) -> int:
         return len(WRITE.findall(self.log.read_text(errors="replace")))
 
+    def requests(self) -> int:
+        """API requests answered so far (every method), from the server's access log."""
+        return len(REQUEST.findall(self.log.read_text(errors="replace")))
+
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=30)
+        self.process.wait(timeout=60)
 
 
 # -- the two contenders ---------------------------------------------------------------------------------
@@ -184,21 +207,131 @@ def snapshot(url: str) -> dict[str, Any]:
             return found
 
 
-# -- the run -------------------------------------------------------------------------------------------------
+# -- the scale run: no-op and one-model applies as the registry grows ---------------------------------------
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", type=int, default=200)
-    parser.add_argument("--versions", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--naive-loop", nargs=3, metavar=("REPO", "URL", "SHA"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.naive_loop:
-        repo, url, sha = args.naive_loop
-        naive_loop(Path(repo), url, sha)
-        return 0
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    requests: int
+    writes: int
 
+
+@dataclass(frozen=True)
+class Row:
+    store: str
+    models: int
+    populate: float  # filling the registry in embedded mode (not through the server)
+    noop: Measured
+    merge: Measured
+
+
+def promote_one(repo: Path) -> None:
+    """A pull request that promotes the first model's staging version 4 (version 3, in production, is
+    archived), merged into main with --no-ff: a legal change under the default policy."""
+    env = git_env()
+    path = repo / "models" / f"{model_name(0)}.yaml"
+    text = path.read_text()
+    for number, old, new in ((3, "production", "archived"), (4, "staging", "production")):
+        before = f"  - version: {number}\n    stage: {old}\n"
+        assert before in text, text
+        text = text.replace(before, f"  - version: {number}\n    stage: {new}\n")
+    subprocess.run(["git", "checkout", "-q", "-b", "promote"], cwd=repo, check=True, env=env)
+    path.write_text(text)
+    subprocess.run(["git", "commit", "-q", "-am", f"promote {model_name(0)}"], cwd=repo, check=True, env=env)
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=repo, check=True, env=env)
+    subprocess.run(["git", "merge", "-q", "--no-ff", "-m", "Merge promote", "promote"], cwd=repo, check=True, env=env)
+
+
+def measured_apply(repo: Path, server: Server) -> tuple[Measured, dict[str, Any]]:
+    requests, writes = server.requests(), server.writes()
+    elapsed, report = run_stagectl(repo, server.url)
+    time.sleep(0.5)  # let the access log catch up with the last answers
+    return Measured(elapsed, server.requests() - requests, server.writes() - writes), report
+
+
+def scale_row(store_kind: str, models: int, postgres: str | None) -> Row:
+    folder = WORK / f"scale-{store_kind}-{models}"
+    if folder.exists():
+        shutil.rmtree(folder)
+    repo = folder / "repo"
+    make_repo(repo, models, len(STAGES))
+    store = create_database(postgres, "bench") if postgres else f"sqlite:///{folder}/server.db"
+    start = time.perf_counter()
+    run_stagectl(repo, store)  # embedded: MLflow's store in-process, no HTTP
+    populate = time.perf_counter() - start
+    server = Server(folder / "server", store, workers=4 if postgres else 1)
+    try:
+        noop, report = measured_apply(repo, server)
+        if report["writes"] != 0:
+            raise SystemExit(f"{store_kind} {models}: the no-op apply wrote {report['writes']} times")
+        promote_one(repo)
+        merge, report = measured_apply(repo, server)
+    finally:
+        server.stop()
+    print(
+        f"  {store_kind:10} {models:>6} models: populate {populate:.0f} s; no-op {noop.seconds:.1f} s, "
+        f"{noop.requests} requests; one-model merge {merge.seconds:.1f} s, {merge.requests} requests "
+        f"({merge.writes} writes)",
+        flush=True,
+    )
+    shutil.rmtree(repo)
+    return Row(store_kind, models, populate, noop, merge)
+
+
+def scale(args: argparse.Namespace) -> int:
+    sizes = sorted(int(size) for size in args.sizes.split(","))
+    stores = [kind.strip() for kind in args.stores.split(",")]
+    WORK.mkdir(exist_ok=True)
+    cluster = None
+    postgres = os.environ.get(ENV_VAR)
+    if "postgresql" in stores and not postgres:
+        cluster = Cluster.start(durable=True)
+        postgres = cluster.url
+    rows: list[Row] = []
+    try:
+        for models in sizes:
+            for kind in stores:
+                rows.append(scale_row(kind, models, postgres if kind == "postgresql" else None))
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    print_scale(rows)
+    return 0
+
+
+def print_scale(rows: list[Row]) -> None:
+    workers = {"sqlite": 1, "postgresql": 4}
+    print(f"\nstagectl apply through a real mlflow server, N models x {len(STAGES)} versions; {os.cpu_count()} CPUs\n")
+    print("| store (server workers) | models | no-op apply | requests | one-model merge apply | requests | writes |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(
+            f"| {row.store} ({workers.get(row.store, '?')}) | {row.models:,} | {row.noop.seconds:.1f} s | "
+            f"{row.noop.requests:,} | {row.merge.seconds:.1f} s | {row.merge.requests:,} | {row.merge.writes} |"
+        )
+    for store in dict.fromkeys(row.store for row in rows):
+        mine = [row for row in rows if row.store == store]
+        if len(mine) < 2:
+            continue
+        small, large = mine[0], mine[-1]
+        print(
+            f"\n{store}, {large.models:,} vs {small.models:,} models: no-op apply "
+            f"{large.noop.seconds / small.noop.seconds:.1f}x the time, "
+            f"{large.noop.requests / max(small.noop.requests, 1):.1f}x the requests; one-model merge "
+            f"{large.merge.seconds / small.merge.seconds:.1f}x the time, "
+            f"{large.merge.requests / max(small.merge.requests, 1):.1f}x the requests"
+        )
+    print(
+        "\npopulating (embedded store, not measured above): "
+        + "; ".join(f"{row.store} {row.models:,}: {row.populate:.0f} s" for row in rows)
+    )
+
+
+# -- stagectl against a naive loop ---------------------------------------------------------------------------
+
+
+def versus_naive(args: argparse.Namespace) -> int:
     WORK.mkdir(exist_ok=True)
     repo = WORK / f"apply-{args.models}x{args.versions}"
     sha = make_repo(repo, args.models, args.versions)
@@ -247,6 +380,23 @@ def main() -> int:
     print(f"no-op re-apply: {max(counts['noop'])} writes (target 0: {'PASS' if max(counts['noop']) == 0 else 'MISS'})")
     print(f"end states identical: {'yes' if same else 'NO'}")
     return 0 if same and max(counts["noop"]) == 0 else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100,1000,10000", help="scale run: model counts, comma-separated")
+    parser.add_argument("--stores", default="sqlite,postgresql", help="scale run: sqlite, postgresql or both")
+    parser.add_argument("--versus-naive", action="store_true", help="compare the first apply with a naive loop")
+    parser.add_argument("--models", type=int, default=200, help="--versus-naive: models")
+    parser.add_argument("--versions", type=int, default=5, help="--versus-naive: versions per model")
+    parser.add_argument("--rounds", type=int, default=1, help="--versus-naive: rounds")
+    parser.add_argument("--naive-loop", nargs=3, metavar=("REPO", "URL", "SHA"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.naive_loop:
+        repo, url, sha = args.naive_loop
+        naive_loop(Path(repo), url, sha)
+        return 0
+    return versus_naive(args) if args.versus_naive else scale(args)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlflow import MlflowClient
-
 from conftest import Repo, clean_env
 
 WRITE_REQUEST = re.compile(r'"(POST|PATCH|DELETE|PUT) /api/')
@@ -32,14 +30,23 @@ def free_port() -> int:
 
 
 class Server:
-    """`mlflow server --workers 1` on 127.0.0.1, in its own process group (it forks uvicorn)."""
+    """`mlflow server` on 127.0.0.1, in its own process group (it forks uvicorn workers).
 
-    def __init__(self, folder: Path, port: int | None = None) -> None:
+    The store is a sqlite file in `folder` unless `store` names another (a PostgreSQL database).
+    """
+
+    def __init__(self, folder: Path, port: int | None = None, *, store: str | None = None, workers: int = 1) -> None:
         self.folder = folder
         self.port = port or free_port()
-        self.db = folder / "server.db"
+        self.store = store or f"sqlite:///{folder / 'server.db'}"
+        self.workers = workers
         self.log = folder / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
+
+    def sibling(self, folder: Path) -> Server:
+        """Another server (not started) on this one's store: no second schema migration to wait for."""
+        folder.mkdir(parents=True, exist_ok=True)
+        return Server(folder, store=self.store, workers=self.workers)
 
     @property
     def url(self) -> str:
@@ -51,7 +58,7 @@ class Server:
             os.path.join(os.path.dirname(sys.executable), "mlflow"),
             "server",
             "--backend-store-uri",
-            f"sqlite:///{self.db}",
+            self.store,
             "--default-artifact-root",
             (self.folder / "artifacts").as_uri(),
             "--host",
@@ -59,7 +66,7 @@ class Server:
             "--port",
             str(self.port),
             "--workers",
-            "1",
+            str(self.workers),
         ]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
@@ -95,6 +102,8 @@ class Server:
 
 
 def client(uri: str) -> Any:
+    from mlflow import MlflowClient  # here, not at collection: only the tests that talk to MLflow pay for it
+
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 

@@ -93,6 +93,7 @@ def hostile_registry(repo: Repo) -> str:
     return uri
 
 
+@pytest.mark.slow
 def test_plan_apply_diff_escape_what_the_registry_holds_in_text_json_and_the_summary(
     repo: Repo, tmp_path: Path
 ) -> None:
@@ -126,6 +127,7 @@ def test_a_description_with_html_is_text_in_the_plan_summary(repo: Repo, tmp_pat
     assert_clean_markdown(text.replace("\u2014", ""))
 
 
+@pytest.mark.slow
 def test_the_registry_summary_stays_under_1_mib(repo: Repo, tmp_path: Path) -> None:
     for m in range(8):
         versions = [(n, "none") for n in range(1, 3001)]
@@ -162,6 +164,7 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["plan", "diff", "apply"])
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_a_token_in_the_registry_query_is_never_printed(repo: Repo, command: str, fmt: str) -> None:
@@ -178,6 +181,7 @@ def test_a_token_in_the_registry_query_is_never_printed(repo: Repo, command: str
         assert secret not in run.stdout + run.stderr
 
 
+@pytest.mark.slow
 def test_import_never_prints_the_token_either(repo: Repo) -> None:
     run = repo.stagectl("import", "--registry", f"http://127.0.0.1:{closed_port()}/?access_token=SECRET-TOKEN")
     assert run.returncode == 2 and "access_token=***" in run.stderr
@@ -219,6 +223,7 @@ def test_edit_dry_run_history_and_status_escape_what_they_show(repo: Repo) -> No
         assert_clean(status.stdout, status.stderr)
 
 
+@pytest.mark.slow
 def test_a_real_server_behind_a_uri_with_a_token_never_shows_it(repo: Repo, mlflow_server: Server) -> None:
     """MLflow appends its API path to the whole URI, query included: the server answers an error that
     quotes the URL. stagectl's message says what happened without the token."""

@@ -174,6 +174,7 @@ def test_mlflow_limits_are_schema_errors_that_say_the_limit(repo: Repo) -> None:
     assert "run_id of version 1 is longer than 32 characters" in result.stdout
 
 
+@pytest.mark.slow
 def test_what_check_accepts_apply_writes(repo: Repo) -> None:
     text = (
         "name: fraud\n"

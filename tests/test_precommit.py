@@ -150,6 +150,7 @@ def test_the_readme_pins_a_commit_that_has_the_hook() -> None:
     assert "stagectl" in [hook["id"] for hook in yaml.safe_load(shown.stdout)]
 
 
+@pytest.mark.slow
 def test_illegal_transition_is_blocked_and_a_legal_one_allowed(hooked: Repo, hook_source: HookSource) -> None:
     before = hooked.rev()
     hooked.write(FRAUD, model_yaml("fraud", (1, "production")))
@@ -167,6 +168,7 @@ def test_illegal_transition_is_blocked_and_a_legal_one_allowed(hooked: Repo, hoo
     assert hooked.git("show", f"HEAD:{FRAUD}") == model_yaml("fraud", (1, "staging"))
 
 
+@pytest.mark.slow
 def test_commit_all_is_judged(hooked: Repo, hook_source: HookSource) -> None:
     """`git commit -a` stages tracked changes for the commit: the hook must see them."""
     before = hooked.rev()
@@ -181,6 +183,7 @@ def test_commit_all_is_judged(hooked: Repo, hook_source: HookSource) -> None:
     assert hooked.git("rev-parse", "HEAD~1").strip() == before
 
 
+@pytest.mark.slow
 def test_partial_commit_judges_what_is_committed(hooked: Repo, hook_source: HookSource) -> None:
     """`git commit <path>` commits from a temporary index (GIT_INDEX_FILE): other staged files are
     not part of it, and the named path's working-tree content is."""

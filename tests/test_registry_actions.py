@@ -78,6 +78,7 @@ class Runner:
         )
 
 
+@pytest.mark.slow
 def test_apply_then_plan_through_the_action_script(repo: Repo, tmp_path: Path) -> None:
     repo.write("models/fraud.yaml", model_file("fraud", [(1, "production"), (2, "staging")]))
     repo.commit()
@@ -103,6 +104,7 @@ def test_apply_then_plan_through_the_action_script(repo: Repo, tmp_path: Path) -
     assert "`plan: nothing to do (1 model up to date)`" in runner.summary.read_text()
 
 
+@pytest.mark.slow
 def test_a_pull_request_plan_is_computed_offline_against_the_base(repo: Repo, tmp_path: Path) -> None:
     repo.write("models/fraud.yaml", model_file("fraud", [(1, "production"), (2, "staging")]))
     base = repo.commit("base")
@@ -139,6 +141,7 @@ def test_check_through_the_action_script_annotates_and_fails(repo: Repo, tmp_pat
     assert outputs(runner.output) == {"exit-code": "1", "plan": ""}
 
 
+@pytest.mark.slow
 def test_inputs_never_become_shell_code(repo: Repo, tmp_path: Path) -> None:
     repo.write("models/fraud.yaml", model_file("fraud", [(1, "none")]))
     repo.commit()
@@ -154,6 +157,7 @@ def test_inputs_never_become_shell_code(repo: Repo, tmp_path: Path) -> None:
     assert "::error title=stagectl::input 'command' must be check, plan, apply or diff" in wrong.stdout
 
 
+@pytest.mark.slow
 def test_the_install_script_makes_a_private_venv_and_puts_it_on_path(repo: Repo, tmp_path: Path) -> None:
     runner = Runner(repo, tmp_path)
     runner.env["GITHUB_PATH"] = str(tmp_path / "github-path")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from conftest import Repo, clean_env
 from registry_helpers import Server, client, free_port, model_file, stagectl, state
 
 pytest_plugins = ["mlflow_fixtures"]
+pytestmark = pytest.mark.slow  # every test here talks to a real `mlflow server`
 
 
 def write_models(repo: Repo, names: list[str], stages: list[str]) -> str:
@@ -137,11 +139,12 @@ def _apply_process(repo: Repo, url: str) -> subprocess.Popen[str]:
     )
 
 
-def test_server_killed_mid_apply_then_apply_again_converges(repo: Repo, tmp_path: Path) -> None:
-    server = Server(tmp_path / "own-server")
-    server.folder.mkdir()
+def test_server_killed_mid_apply_then_apply_again_converges(
+    repo: Repo, tmp_path: Path, mlflow_server: Server, prefix: str
+) -> None:
+    server = mlflow_server.sibling(tmp_path / "own-server")  # its own process, to kill; the session's store
     server.start()
-    names = [f"m{i:02d}" for i in range(30)]
+    names = [f"{prefix}-m{i:02d}" for i in range(30)]
     stages = ["archived", "production", "staging"]
     sha = write_models(repo, names, stages)
     try:
@@ -229,3 +232,26 @@ def test_a_registry_that_stops_answering_mid_apply_is_given_up_on_within_two_min
     finally:
         os.killpg(group, signal.SIGCONT)
         server.kill()
+
+
+def test_the_scale_out_server_keeps_the_registry_in_postgresql(
+    repo: Repo, mlflow_server: Server, prefix: str, request: pytest.FixtureRequest
+) -> None:
+    """The `postgresql` runs are what they say: what apply wrote over HTTP is in PostgreSQL's tables,
+    served by 4 workers."""
+    if request.node.callspec.params["mlflow_server"] != "postgresql":
+        pytest.skip("the sqlite-backed server: its store is a file")
+    import psycopg2
+
+    name = f"{prefix}-pg"
+    write_models(repo, [name], ["production"])
+    assert stagectl(repo, "apply", "--registry", mlflow_server.url).code == 0
+    connection = psycopg2.connect(mlflow_server.store.replace("+psycopg2", "", 1))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT alias, version FROM registered_model_aliases WHERE name = %s", (name,))
+            assert cursor.fetchall() == [("production", 1)]
+    finally:
+        connection.close()
+    assert mlflow_server.workers == 4
+    assert len(re.findall(r"Started server process", mlflow_server.log.read_text())) >= 4

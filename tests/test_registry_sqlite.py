@@ -18,6 +18,8 @@ from stagectl.errors import FatalError
 from stagectl.registry import location, session
 from stagectl.registry.client import Registry
 
+pytestmark = pytest.mark.slow  # MLflow's embedded store: each fresh database is a schema migration
+
 
 def two_models(repo: Repo) -> str:
     repo.write("models/fraud.yaml", model_file("fraud", [(1, "archived"), (2, "production"), (3, "staging")]))
