@@ -237,7 +237,7 @@ def test_the_replayer_reads_every_console_block() -> None:
                 following = next(rest for rest in lines[index + 1 :] if rest.strip())
                 assert following.strip() == "```console", f"{page.name}:{index + 1}: marks no console block"
                 skipped.append(found["why"])
-    assert len(skipped) <= 3, skipped
+    assert len(skipped) <= 5, skipped  # each says why; the registry stories are played by the registry tests
     assert [walk.heading for walk in WALKS if walk.page == "README.md"] == [
         "The policy: `stagectl.yaml`",
         "`stagectl check`",
