@@ -12,12 +12,16 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from conftest import Repo, init_repo
-from registry_helpers import Server, client, model_file, sqlite_uri, stagectl, state
+from registry_helpers import Server, client, model_file, stagectl, state
 
 REQUEST = re.compile(r'"(GET|POST|PATCH|DELETE|PUT) /api/')
 STAGES = ["archived", "archived", "production", "staging", "none"]
 MODELS = 100
+pytestmark = pytest.mark.slow  # seeds 100 models and starts its own mlflow server
+
 FAST = "/dev/shm" if Path("/dev/shm").is_dir() else None  # the seeding writes 900 times: no fsync on tmpfs
 
 
@@ -35,7 +39,7 @@ def test_a_no_op_and_a_one_model_merge_cost_a_handful_of_requests_whatever_the_n
         repo.write(f"models/{name}.yaml", model_file(name, list(enumerate(STAGES, 1))))
     repo.commit("many models")
     server = Server(Path(tempfile.mkdtemp(prefix="stagectl-cost-", dir=FAST)))
-    seeded = stagectl(repo, "apply", "--registry", sqlite_uri(server.db))  # the server's own store, quickly
+    seeded = stagectl(repo, "apply", "--registry", server.store)  # the server's own store, quickly
     assert seeded.code == 0, seeded.out[-2000:]
     server.start()
     try:
