@@ -12,8 +12,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from conftest import Repo, init_repo
 from registry_helpers import Server, client, model_file, sqlite_uri, stagectl, state
+
+pytestmark = pytest.mark.slow  # a real `mlflow server` over 100 models
 
 REQUEST = re.compile(r'"(GET|POST|PATCH|DELETE|PUT) /api/')
 STAGES = ["archived", "archived", "production", "staging", "none"]

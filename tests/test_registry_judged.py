@@ -15,6 +15,8 @@ import pytest
 from conftest import Repo, init_repo
 from registry_helpers import Run, client, sqlite_uri, stagectl, state
 
+pytestmark = pytest.mark.slow  # MLflow's embedded store: each fresh database is a schema migration
+
 GATES = "policy:\n  gates:\n    production:\n      auc: {min: 0.9}\n"
 
 
