@@ -38,10 +38,15 @@ class Server:
     def __init__(self, folder: Path, port: int | None = None, *, store: str | None = None, workers: int = 1) -> None:
         self.folder = folder
         self.port = port or free_port()
-        self.store = store or f"sqlite:///{folder / 'server.db'}"
+        self.store = store or f"sqlite:///{self.db}"
         self.workers = workers
         self.log = folder / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def db(self) -> Path:
+        """The sqlite file of a server on the default store (not used when `store` names another)."""
+        return self.folder / "server.db"
 
     def sibling(self, folder: Path) -> Server:
         """Another server (not started) on this one's store: no second schema migration to wait for."""

@@ -17,6 +17,8 @@ import pytest
 from conftest import Repo, init_repo
 from registry_helpers import Server, client, model_file, stagectl, state
 
+pytestmark = pytest.mark.slow  # a real `mlflow server` over 100 models
+
 REQUEST = re.compile(r'"(GET|POST|PATCH|DELETE|PUT) /api/')
 STAGES = ["archived", "archived", "production", "staging", "none"]
 MODELS = 100
