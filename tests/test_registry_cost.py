@@ -22,7 +22,6 @@ pytestmark = pytest.mark.slow  # a real `mlflow server` over 100 models
 REQUEST = re.compile(r'"(GET|POST|PATCH|DELETE|PUT) /api/')
 STAGES = ["archived", "archived", "production", "staging", "none"]
 MODELS = 100
-pytestmark = pytest.mark.slow  # seeds 100 models and starts its own mlflow server
 
 FAST = "/dev/shm" if Path("/dev/shm").is_dir() else None  # the seeding writes 900 times: no fsync on tmpfs
 
