@@ -128,11 +128,11 @@ def test_a_503_is_retried_a_bounded_number_of_times(repo: Repo, unavailable: str
     assert _Unavailable.hits == 3
 
 
-def _apply_process(repo: Repo, url: str) -> subprocess.Popen[str]:
+def _apply_process(repo: Repo, url: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "stagectl", "apply", "--registry", url, "--format", "json"],
         cwd=repo.path,
-        env=clean_env(),
+        env=clean_env(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -148,7 +148,7 @@ def test_server_killed_mid_apply_then_apply_again_converges(
     stages = ["archived", "production", "staging"]
     sha = write_models(repo, names, stages)
     try:
-        running = _apply_process(repo, server.url)
+        running = _apply_process(repo, server.url, {"MLFLOW_HTTP_REQUEST_TIMEOUT": "4"})
         deadline = time.monotonic() + 120
         while server.writes() < 40 and running.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -201,7 +201,11 @@ def test_three_applies_at_once_converge_without_a_spurious_failure(
 def test_a_registry_that_stops_answering_mid_apply_is_given_up_on_within_two_minutes(
     repo: Repo, tmp_path: Path
 ) -> None:
-    """SIGSTOP: the server accepts connections and never answers. Every model is reported."""
+    """SIGSTOP: the server accepts connections and never answers. Every model is reported.
+
+    A user's MLFLOW_HTTP_REQUEST_TIMEOUT of 4 s (stagectl caps it at 15 s) keeps the test short; the give-up
+    is the same: the first call left unanswered stops the run, the rest are not tried. With the cap, about
+    a minute and a half here; with 4 s, a fraction of that."""
     server = Server(tmp_path / "stopped-server")
     server.folder.mkdir()
     server.start()
@@ -210,7 +214,7 @@ def test_a_registry_that_stops_answering_mid_apply_is_given_up_on_within_two_min
     assert server.process is not None
     group = server.process.pid
     try:
-        running = _apply_process(repo, server.url)
+        running = _apply_process(repo, server.url, {"MLFLOW_HTTP_REQUEST_TIMEOUT": "4"})
         deadline = time.monotonic() + 120
         while server.writes() < 20 and running.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -219,7 +223,7 @@ def test_a_registry_that_stops_answering_mid_apply_is_given_up_on_within_two_min
         out, err = running.communicate(timeout=180)
         took = time.monotonic() - stopped
         assert running.returncode == 1, out + err
-        assert took < 120, took
+        assert took < 60, took  # 4 s a call: minutes only if every model waited its own time-outs
         report = json.loads(out)
         statuses = {m["model"]: m["status"] for m in report["models"]}
         assert sorted(statuses) == names  # every model reported
