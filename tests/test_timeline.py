@@ -132,3 +132,49 @@ def test_a_model_without_stage_changes_is_an_empty_chart(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     header, sections = parse(done.stdout)
     assert header[0] == "gantt" and sections == {}
+
+
+def _mermaid_blocks(text: str) -> list[str]:
+    return re.findall(r"^`([^`\n]+)`:\n\n```mermaid\n(gantt\n.*?)\n```$", text, re.S | re.M)
+
+
+def test_the_pull_request_comment_draws_each_model_that_changes_stage(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo")
+    repo.write("models/fraud.yaml", model_yaml("fraud", (1, "production"), (2, "staging")))
+    repo.write("models/churn.yaml", model_yaml("churn", (1, "staging")))
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "promote")
+    repo.write("models/fraud.yaml", model_yaml("fraud", (1, "archived"), (2, "production")))
+    repo.write("models/churn.yaml", model_yaml("churn", (1, "staging"), extra="description: only words change"))
+    repo.commit("promote fraud 2")
+    comment = repo.stagectl("check", "--base", "main", "--format", "markdown")
+    assert comment.returncode == 0, comment.stdout + comment.stderr
+    blocks = _mermaid_blocks(comment.stdout)
+    assert [model for model, _ in blocks] == ["fraud"]  # churn changes no stage: no picture
+    chart = blocks[0][1].splitlines()
+    assert chart[1] == "    title fraud — stages over time"
+    assert "    section version 2" in chart and any(line.startswith("        production :crit,") for line in chart)
+    # A working-tree check has no commit to draw up to: no picture, and nothing else changes.
+    repo.write("models/fraud.yaml", model_yaml("fraud", (1, "archived"), (2, "production"), (3, "none")))
+    assert not _mermaid_blocks(repo.stagectl("check", "--format", "markdown").stdout)
+
+
+@pytest.mark.slow
+def test_the_apply_summary_draws_each_model_written_to(tmp_path: Path) -> None:
+    from registry_helpers import sqlite_uri, stagectl
+
+    repo = init_repo(tmp_path / "repo")
+    repo.write(".gitignore", "*.db\n")
+    repo.write("models/fraud.yaml", model_yaml("fraud", (1, "staging")))
+    repo.write("models/churn.yaml", model_yaml("churn", (1, "staging")))
+    repo.commit("base")
+    uri = sqlite_uri(tmp_path / "registry.db")
+    assert stagectl(repo, "apply", "--registry", uri).code == 0
+    repo.write("models/fraud.yaml", model_yaml("fraud", (1, "production")))
+    repo.commit("fraud 1 to production")
+    summary = tmp_path / "summary.md"
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    assert stagectl(repo, "apply", "--registry", uri, env=env).code == 0
+    blocks = _mermaid_blocks(summary.read_text(encoding="utf-8"))
+    assert [model for model, _ in blocks] == ["fraud"]  # churn was not written to
+    assert any(line.startswith("        production :crit,") for line in blocks[0][1].splitlines())

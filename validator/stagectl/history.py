@@ -167,3 +167,18 @@ class GitHistory:
             if event.version == version:
                 since = parse_date(event.commit.committed) if event.to_stage == "staging" else None
         return since
+
+
+def timelines(repo: GitRepo, rev: str, files: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """(model, Mermaid gantt) for each model -> file given, its history up to commit `rev`.
+
+    For the pull-request comment and the apply summary: only the models a change touches, one
+    `git log` of each, so the cost follows the change. Bars end at `rev`'s commit date.
+    """
+    from stagectl.timeline import gantt  # the pure renderer; it imports this module's types
+
+    if not files:
+        return ()
+    found = stage_events(repo, rev, sorted(set(files.values())))
+    end = parse_date(repo.run("log", "-1", "--format=%cI", rev).decode().strip())
+    return tuple((model, gantt(model, found[path], end)) for model, path in sorted(files.items()))

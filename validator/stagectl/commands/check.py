@@ -9,7 +9,7 @@ from stagectl import ghactions, notes
 from stagectl.collect import Collected, collect
 from stagectl.errors import FatalError
 from stagectl.gitio import INDEX, WORKTREE, GitRepo
-from stagectl.history import GitHistory
+from stagectl.history import GitHistory, timelines
 from stagectl.judge import FileChange, judge, judge_settings
 from stagectl.model import Violation
 from stagectl.moves import summarise
@@ -38,9 +38,11 @@ def run(
         markdown = fmt == "markdown"  # the comment also says which policy judged: one more git read
         policy_file = markdown and bool(target.base and repo.entries(target.base, [POLICY_FILE]).get(POLICY_FILE))
         said = _notes(repo, target, collected, tuple(found + collected.violations), ghactions.in_actions(env))
+        moves = summarise(changed, collected.settings.registry) if markdown else ()
+        drawn = {m.model: m.path for m in moves if m.stages and not m.deleted}
+        pictures = timelines(repo, target.head, drawn) if target.head not in (INDEX, WORKTREE) else ()
     approved, unmet, unjudged = _approvals(changed, policy, target, env, gate=not markdown)
     violations = tuple(sorted(found + collected.violations + unmet, key=Violation.sort_key))
-    moves = summarise(changed, collected.settings.registry) if markdown else ()
     result = CheckResult(
         target.base,
         target.head,
@@ -51,6 +53,7 @@ def run(
         approved,
         unjudged,
         policy_file,
+        pictures,
     )
     fmt = fmt or ("github" if ghactions.in_actions(env) else "text")
     if fmt == "json" or (fmt == "text" and quiet):  # the reporters that keep notes to themselves

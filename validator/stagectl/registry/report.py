@@ -26,6 +26,7 @@ class RegistryReport:
     writes: int | None = None  # apply: write calls made, retries included
     notices: tuple[str, ...] = field(default=())
     problems: tuple[Problem, ...] = ()  # errors of no model (a stray file in the models folder)
+    timelines: tuple[tuple[str, str], ...] = ()  # apply: (model, Mermaid gantt) of the models written to
 
     command: ClassVar[str]
     title: ClassVar[str]  # of the step summary
@@ -251,6 +252,11 @@ def markdown(report: RegistryReport) -> str:
             rows.append(f"- reverted on **{md(action.model)}**: {md(action.reverts or '')}")
         for problem in (*result.refusals, *result.errors):
             rows.append(f"- :x: **{md(problem.model)}**: {md(problem.message)}")
+    if report.timelines:
+        from stagectl.report.markdown import mermaid_block
+
+        rows += ["", "**Stages over time:**", ""]
+        rows += [mermaid_block(model, chart) for model, chart in report.timelines]
     return fit_summary(head, rows, len(rows), _not_shown)
 
 

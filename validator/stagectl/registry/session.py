@@ -16,6 +16,7 @@ from stagectl import ghactions
 from stagectl.display import printable
 from stagectl.errors import FatalError
 from stagectl.gitio import GitRepo
+from stagectl.history import timelines
 from stagectl.parse import check_name
 from stagectl.registry import location
 from stagectl.registry.apply import ModelResult, apply_models, plan_models, read_models, reason
@@ -156,7 +157,13 @@ def apply(
             if isinstance(registry, Registry)
             else []
         )
-        return emit(setup.report(ApplyReport, results), fmt, env, out)
+        report = setup.report(ApplyReport, results)
+        if _summary_path(env):  # the job summary draws each model written to: one `git log` of each
+            paths = {m.name: m.path for m in setup.models}
+            written = {r.model: paths[r.model] for r in results if r.done and r.model in paths}
+            with GitRepo.discover(cwd) as repo:
+                report = replace(report, timelines=timelines(repo, setup.head, written))
+        return emit(report, fmt, env, out)
 
 
 @contextlib.contextmanager
@@ -285,9 +292,15 @@ def refusal_problems(verdict: Verdict) -> tuple[Problem, ...]:
     return tuple(problems)
 
 
-def _step_summary(env: EnvMapping[str, str], text: str) -> None:
+def _summary_path(env: EnvMapping[str, str]) -> str | None:
+    """$GITHUB_STEP_SUMMARY inside GitHub Actions, else None."""
     path = env.get("GITHUB_STEP_SUMMARY")
-    if not (ghactions.in_actions(env) and path):
+    return path if ghactions.in_actions(env) and path else None
+
+
+def _step_summary(env: EnvMapping[str, str], text: str) -> None:
+    path = _summary_path(env)
+    if path is None:
         return
     try:
         with open(path, "a", encoding="utf-8") as handle:

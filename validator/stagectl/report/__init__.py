@@ -24,6 +24,7 @@ class CheckResult:
     approvals: tuple[str, ...] = ()  # the approval rule's findings, in words (met or not)
     unjudged: tuple[str, ...] = ()  # approvals not judged here, and why (also among the notes)
     policy_file: bool = False  # the base has a stagectl.yaml (else the defaults judged)
+    timelines: tuple[tuple[str, str], ...] = ()  # (model, Mermaid gantt) of the models that change stage
 
     @property
     def ok(self) -> bool:

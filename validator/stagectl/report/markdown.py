@@ -13,6 +13,7 @@ import urllib.parse
 from collections.abc import Mapping
 
 from stagectl.display import markdown as escape_markdown
+from stagectl.display import markdown_code
 from stagectl.model import Violation
 from stagectl.policy import POLICY_FILE
 from stagectl.report import CheckResult, Output, plural, summary_line
@@ -51,6 +52,9 @@ def render(result: CheckResult, env: Mapping[str, str], budget: int = BUDGET) ->
     approvals += [f"- ⏳ {_mentions(note)}" for note in result.unjudged]
     if approvals:
         sections.append((["", "**Approvals:**"], approvals, "approval line"))
+    pictures = [mermaid_block(model, chart) for model, chart in result.timelines]
+    if pictures:
+        sections.append((["", "**Stages over time** (this pull request's head):", ""], pictures, "timeline"))
     others = [f"> **Note:** {escape_markdown(note)}" for note in result.notes if note not in result.unjudged]
     if others:
         sections.append(([""], others, "note"))
@@ -128,3 +132,8 @@ class _Links:
             return None
         anchor = f"#L{line}" if line else ""
         return f"{self.base_url}/blob/{commit}/{urllib.parse.quote(path)}{anchor}"
+
+
+def mermaid_block(model: str, chart: str) -> str:
+    """A model's timeline: GitHub draws a ```mermaid block (the chart's text is escaped already; no HTML)."""
+    return f"{markdown_code(model)}:\n\n```mermaid\n{chart.rstrip()}\n```\n"
