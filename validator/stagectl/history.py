@@ -180,5 +180,10 @@ def timelines(repo: GitRepo, rev: str, files: Mapping[str, str]) -> tuple[tuple[
     if not files:
         return ()
     found = stage_events(repo, rev, sorted(set(files.values())))
-    end = parse_date(repo.run("log", "-1", "--format=%cI", rev).decode().strip())
+    end = commit_date(repo, rev)
     return tuple((model, gantt(model, found[path], end)) for model, path in sorted(files.items()))
+
+
+def commit_date(repo: GitRepo, rev: str) -> datetime:
+    """When commit `rev` landed (its committer date): where a timeline read at `rev` ends."""
+    return parse_date(repo.run("log", "-1", "--format=%cI", rev).decode().strip())

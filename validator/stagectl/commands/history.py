@@ -12,7 +12,7 @@ from stagectl.collect import base_settings
 from stagectl.display import printable
 from stagectl.errors import SHALLOW_NOTE, FatalError
 from stagectl.gitio import GitRepo
-from stagectl.history import StageEvent, parse_date, stage_events
+from stagectl.history import StageEvent, commit_date, parse_date, stage_events
 from stagectl.parse import MODEL_SUFFIXES, check_name
 from stagectl.timeline import gantt
 
@@ -32,7 +32,7 @@ def run(name: str, version: int | None, at: str | None, fmt: str, out: TextIO, e
         if repo.is_shallow():
             err.write(f"stagectl: warning: {SHALLOW_NOTE}\n")
         events = next((found[p] for p in paths if found[p]), [])
-        chart_end = until or parse_date(repo.run("log", "-1", "--format=%cI", rev).decode().strip())
+        chart_end = until or commit_date(repo, rev)
         if not events and not repo.entries(rev, paths):  # a model file with no versions yet has no events
             raise FatalError(f"no history for model {name!r} in {models_dir}/ at {rev[:12]}")
     known = sorted({e.version for e in events})
