@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from stagectl import __version__, display
 
 if TYPE_CHECKING:
-    from stagectl.authoring import Edit
+    from stagectl.authoring.changes import Edit
     from stagectl.commands.edit import Workspace
-    from stagectl.model import ModelFile
+    from stagectl.core.model import ModelFile
 
 USAGE_EXIT = 2
 _CANNOT_WRITE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
@@ -166,7 +166,7 @@ def _add_check(commands: Any) -> None:
 def _check(args: argparse.Namespace) -> int:
     from stagectl.commands import check
     from stagectl.errors import FatalError
-    from stagectl.targets import Request
+    from stagectl.gitrepo.targets import Request
 
     if (args.staged or args.all) and (args.base or args.head):
         raise FatalError("--staged and --all cannot be combined with --base or --head")
@@ -239,16 +239,16 @@ def _add_authoring(commands: Any) -> None:
 
 
 def _edit(args: argparse.Namespace) -> int:
-    from stagectl import authoring
+    from stagectl.authoring import changes
     from stagectl.commands import edit
 
     def plan(model: ModelFile, workspace: Workspace) -> Edit:
         if args.command == "promote":
-            return authoring.promote(model, args.version, args.to, workspace.settings.policy)
+            return changes.promote(model, args.version, args.to, workspace.settings.policy)
         if args.command == "archive":
-            return authoring.archive(model, args.version)
+            return changes.archive(model, args.version)
         if args.command == "register":
-            return authoring.register(model, args.source, args.run_id, args.stage, args.metric)
+            return changes.register(model, args.source, args.run_id, args.stage, args.metric)
         return edit.plan_rollback(model, workspace)
 
     return edit.run(args.model, plan, args.dry_run, sys.stdout, sys.stderr)

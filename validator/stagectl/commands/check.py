@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from stagectl import ghactions, notes
-from stagectl.collect import Collected, collect
+from stagectl.core.judge import FileChange, judge, judge_settings
+from stagectl.core.model import Violation
+from stagectl.core.moves import summarise
+from stagectl.core.policy import POLICY_FILE, Policy
 from stagectl.errors import FatalError
-from stagectl.gitio import INDEX, WORKTREE, GitRepo
-from stagectl.history import GitHistory, timelines
-from stagectl.judge import FileChange, judge, judge_settings
-from stagectl.model import Violation
-from stagectl.moves import summarise
-from stagectl.policy import POLICY_FILE, Policy
-from stagectl.report import CheckResult, Output, reporter
-from stagectl.targets import Request, Target, select
+from stagectl.github import actions
+from stagectl.gitrepo.collect import Collected, collect
+from stagectl.gitrepo.gitio import INDEX, WORKTREE, GitRepo
+from stagectl.gitrepo.stagelog import GitHistory, timelines
+from stagectl.gitrepo.targets import Request, Target, select
+from stagectl.report import CheckResult, Output, notes, reporter
 
 
 def run(
@@ -37,7 +37,7 @@ def run(
         found += judge_settings(collected.settings_change)  # reads the head's model files as it goes
         markdown = fmt == "markdown"  # the comment also says which policy judged: one more git read
         policy_file = markdown and bool(target.base and repo.entries(target.base, [POLICY_FILE]).get(POLICY_FILE))
-        said = _notes(repo, target, collected, tuple(found + collected.violations), ghactions.in_actions(env))
+        said = _notes(repo, target, collected, tuple(found + collected.violations), actions.in_actions(env))
         moves = summarise(changed, collected.settings.registry) if markdown else ()
         drawn = {m.model: m.path for m in moves if m.stages and not m.deleted}
         pictures = timelines(repo, target.head, drawn) if target.head not in (INDEX, WORKTREE) else ()
@@ -55,7 +55,7 @@ def run(
         policy_file,
         pictures,
     )
-    fmt = fmt or ("github" if ghactions.in_actions(env) else "text")
+    fmt = fmt or ("github" if actions.in_actions(env) else "text")
     if fmt == "json" or (fmt == "text" and quiet):  # the reporters that keep notes to themselves
         for note in unjudged:
             err.write(f"stagectl: note: {note}\n")  # an approval not judged is never a silent pass
@@ -74,18 +74,18 @@ def _approvals(
     """
     if not policy.approvals:
         return (), [], ()
-    from stagectl import approvals
+    from stagectl.github import approvals
 
     needed = approvals.requirements(files, policy)
     if not needed:
         return (), [], ()
-    pr = ghactions.pull_request(env)
+    pr = actions.pull_request(env)
     if pr is None or target.head in ("INDEX", "WORKTREE"):
         why = "with no pull request (the pull request's check judges it)"
         return (), [], tuple(approvals.not_judged(needed, why))
-    from stagectl import githubapi
+    from stagectl.github import api
 
-    token = githubapi.token_from(env)
+    token = api.token_from(env)
     if token is None and not gate:
         why = 'the required check "stagectl check" judges it from the reviews, again on each review'
         return (), [], tuple(approvals.not_judged(needed, why))
@@ -94,7 +94,7 @@ def _approvals(
             "the approval rule needs GitHub's API: set GITHUB_TOKEN in the step's env "
             "(GITHUB_TOKEN: ${{ github.token }}) and give the job `permissions: pull-requests: read`"
         )
-    client = githubapi.GitHub.from_env(env, token)
+    client = api.GitHub.from_env(env, token)
     found = approvals.approvers(client.reviews(pr.repository, pr.number), pr.head_sha)
     outcomes = approvals.judge(needed, found, client.in_team)
     violations = [v for v in (o.violation() for o in outcomes) if v is not None]

@@ -13,21 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from stagectl import authoring, edit, notes
-from stagectl.authoring import Edit, NothingToDo, Refusal
-from stagectl.collect import policy_at
-from stagectl.contents import read, read_worktree
+from stagectl.authoring import changes, inplace
+from stagectl.authoring.changes import Edit, NothingToDo, Refusal
+from stagectl.core.judge import FileChange, judge
+from stagectl.core.model import ModelFile, Rejected, Violation
+from stagectl.core.policy import POLICY_FILE, Settings
+from stagectl.core.rules import shallow_note
 from stagectl.display import printable
 from stagectl.errors import FatalError
-from stagectl.gitio import GitRepo
-from stagectl.history import GitHistory, stage_events
-from stagectl.judge import FileChange, judge
-from stagectl.model import ModelFile, Rejected, Violation
-from stagectl.parse import MODEL_SUFFIXES, check_name, parse_model
-from stagectl.policy import POLICY_FILE, Settings
-from stagectl.report import CheckResult, Output
+from stagectl.gitrepo.collect import policy_at
+from stagectl.gitrepo.contents import read, read_worktree
+from stagectl.gitrepo.gitio import GitRepo
+from stagectl.gitrepo.stagelog import GitHistory, stage_events
+from stagectl.load.parse import MODEL_SUFFIXES, check_name, parse_model
+from stagectl.report import CheckResult, Output, notes
 from stagectl.report.text import report as print_violations
-from stagectl.rules import shallow_note
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def run(name: str, planner: Planner, dry_run: bool, out: TextIO, err: TextIO, cw
         except NothingToDo as nothing:
             err.write(f"stagectl: {nothing}: nothing to change\n")
             return 0
-        except (Refusal, edit.EditError) as refusal:
+        except (Refusal, inplace.EditError) as refusal:
             err.write(f"stagectl: {refusal}; {path} is unchanged\n")
             return 1
         violations = judge_edit(workspace, after)
@@ -99,16 +99,16 @@ def plan_rollback(model: ModelFile, workspace: Workspace) -> Edit:
     repo, head, path = workspace.repo, workspace.head, workspace.path
     events = stage_events(repo, head, [path])[path] if head else []
     try:
-        return authoring.rollback(model, events)
-    except authoring.NoEarlierProduction as refusal:
+        return changes.rollback(model, events)
+    except changes.NoEarlierProduction as refusal:
         note = shallow_note(GitHistory(repo, head)) if head else ""
         raise Refusal(f"{refusal}{note}") from None
 
 
 def apply(before: bytes, current: ModelFile, change: Edit) -> bytes:
     if change.new_entry:
-        return edit.append_version(before, current.document, change.new_entry)
-    return edit.set_stages(before, current.document, {c.index: c.to_stage for c in change.stages})
+        return inplace.append_version(before, current.document, change.new_entry)
+    return inplace.set_stages(before, current.document, {c.index: c.to_stage for c in change.stages})
 
 
 def judge_edit(workspace: Workspace, after: bytes) -> list[Violation]:

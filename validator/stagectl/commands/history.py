@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from datetime import datetime, time, timezone
 from typing import TextIO
 
-from stagectl.collect import base_settings
 from stagectl.display import printable
 from stagectl.errors import SHALLOW_NOTE, FatalError
-from stagectl.gitio import GitRepo
-from stagectl.history import StageEvent, commit_date, parse_date, stage_events
-from stagectl.parse import MODEL_SUFFIXES, check_name
-from stagectl.timeline import gantt
+from stagectl.gitrepo.collect import base_settings
+from stagectl.gitrepo.gitio import GitRepo
+from stagectl.gitrepo.stagelog import StageEvent, commit_date, parse_date, stage_events
+from stagectl.gitrepo.timeline import gantt
+from stagectl.load.parse import MODEL_SUFFIXES, check_name
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ][0-9:.]+([+-]\d{2}:?\d{2}|Z)?)?")
 

@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from stagectl.commands.edit import write_atomically
+from stagectl.core.aliases import Mapping
+from stagectl.core.model import ModelFile
 from stagectl.display import printable
 from stagectl.errors import FatalError
-from stagectl.model import ModelFile
-from stagectl.parse import MODEL_SUFFIXES, NAME_PATTERN, check_name, parse_model
+from stagectl.load.parse import MODEL_SUFFIXES, NAME_PATTERN, check_name, parse_model
 from stagectl.registry import location
 from stagectl.registry.client import quiet_mlflow, shown
 from stagectl.registry.importer import import_model
-from stagectl.registry.mapping import Mapping
 from stagectl.registry.session import EmptyRegistry, connect
 from stagectl.registry.source import worktree_settings
 from stagectl.report import plural

@@ -6,12 +6,12 @@ import json
 from collections.abc import Mapping
 from typing import TextIO
 
-from stagectl.collect import collect_commit
+from stagectl.core.model import STAGES, ModelFile, Rejected
 from stagectl.display import markdown_code, printable
 from stagectl.errors import FatalError
-from stagectl.gitio import GitRepo
-from stagectl.model import STAGES, ModelFile, Rejected
-from stagectl.parse import check_name
+from stagectl.gitrepo.collect import collect_commit
+from stagectl.gitrepo.gitio import GitRepo
+from stagectl.load.parse import check_name
 from stagectl.report import Output
 from stagectl.report.text import BOLD, DIM, RESET, use_colour
 

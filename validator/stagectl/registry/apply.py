@@ -21,10 +21,10 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Protocol, TypeVar
 
+from stagectl.core.aliases import TAG_LOCK
+from stagectl.core.aliases import Mapping as AliasMapping
 from stagectl.registry.client import AlreadyExists, Conflict, Outcome, RegistryError, first_line
 from stagectl.registry.desired import DesiredModel
-from stagectl.registry.mapping import TAG_LOCK
-from stagectl.registry.mapping import Mapping as AliasMapping
 from stagectl.registry.plan import Action, ModelPlan, Problem, plan_model
 from stagectl.registry.state import ActualModel
 

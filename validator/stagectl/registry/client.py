@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from stagectl.core.aliases import TAG_LOCK, TAG_NEXT_VERSION
 from stagectl.display import printable
 from stagectl.errors import FatalError
-from stagectl.registry.mapping import TAG_LOCK, TAG_NEXT_VERSION
 from stagectl.registry.plan import Action, unknown_action
 from stagectl.registry.state import ActualModel, ActualVersion, text_or_none
 

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, NoReturn, get_args
 
-from stagectl.registry.desired import NO_TAGS, DesiredModel, DesiredVersion, Tags
-from stagectl.registry.mapping import (
+from stagectl.core.aliases import (
     MLFLOW_STAGES,
     TAG_APPLIED,
     TAG_COMMIT,
@@ -22,6 +21,7 @@ from stagectl.registry.mapping import (
     is_bookkeeping,
     our_stage,
 )
+from stagectl.registry.desired import NO_TAGS, DesiredModel, DesiredVersion, Tags
 from stagectl.registry.state import ActualModel, ActualVersion
 
 ActionKind = Literal[

@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
-from stagectl.model import Violation
+from stagectl.core.model import Violation
 
 if TYPE_CHECKING:
-    from stagectl.moves import ModelMoves
+    from stagectl.core.moves import ModelMoves
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-_MODULES = {"text": "text", "json": "jsonout", "github": "github", "sarif": "sarif", "markdown": "markdown"}
+_MODULES = {"text": "text", "json": "jsonout", "github": "annotations", "sarif": "sarif", "markdown": "markdown"}
 
 FORMATS = tuple(_MODULES)
 """The `--format` choices of `check`: one reporter module each, imported only when chosen."""

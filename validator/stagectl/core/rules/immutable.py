@@ -1,0 +1,41 @@
+"""immutable-field: what identifies a version's artifact never changes once merged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from stagectl.core.model import Violation
+from stagectl.core.policy import Policy
+from stagectl.core.rules import Change, History, Rule, violation
+from stagectl.load.schemas import describe_value
+
+
+def check(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
+    base, head = change.base, change.head
+    if base is None or head is None:
+        return
+    before = base.by_number()
+    for number, version in head.by_number().items():
+        old = before.get(number)
+        if old is None:
+            continue
+        for field in policy.immutable:
+            was, now = old.fields.get(field), version.fields.get(field)
+            if was == now:
+                continue
+            where = version.path + ((field,) if field in version.fields else ())
+            yield violation(head, where, "immutable-field", _message(field, number, was, now), number)
+
+
+def _message(field: str, number: int, was: Any, now: Any) -> str:
+    if was is None:
+        what = f"{field} of version {number} was added after the version was merged"
+    elif now is None:
+        what = f"{field} of version {number} was removed"
+    else:
+        what = f"{field} of version {number} changed from {describe_value(was)} to {describe_value(now)}"
+    return f"{what}: it is immutable once merged; register a new version instead"
+
+
+RULE = Rule("immutable-field", check, standalone=False)

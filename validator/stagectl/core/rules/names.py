@@ -1,0 +1,38 @@
+"""model-name: the model's name is its file's stem, and one file per model."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from stagectl.core.model import Violation
+from stagectl.core.policy import Policy
+from stagectl.core.rules import Change, History, Rule, violation
+from stagectl.load.parse import model_stem
+
+
+def check(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
+    head = change.head
+    if head is None:
+        return
+    stem = model_stem(head.path)
+    if head.name != stem:
+        yield violation(
+            head,
+            ("name",),
+            "model-name",
+            f"name '{head.name}' does not match the file name '{posixpath.basename(head.path)}': "
+            f"rename the file to {head.name}{posixpath.splitext(head.path)[1]} or set 'name: {stem}'",
+        )
+    for twin in change.twins:
+        if model_stem(twin) == stem:
+            message = f"model '{stem}' is also declared in {twin}: keep one file per model"
+        else:  # Fraud.yaml beside fraud.yaml
+            message = (
+                f"model '{stem}' and {twin} differ only in case, which the registry and some file systems "
+                "ignore: they are one model, keep one file"
+            )
+        yield violation(head, ("name",), "model-name", message)
+
+
+RULE = Rule("model-name", check, standalone=True)
