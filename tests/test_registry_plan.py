@@ -10,7 +10,8 @@ from types import MappingProxyType
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stagectl.core.aliases import TAG_COMMIT, TAG_NEXT_VERSION, TAG_STAGE, Mapping
+from stagectl.core.aliases import TAG_COMMIT, TAG_NEXT_VERSION, TAG_STAGE
+from stagectl.core.aliases import AliasMapping as Mapping
 from stagectl.core.model import ModelFile
 from stagectl.core.policy import RegistrySettings
 from stagectl.load.parse import parse_model

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from conftest import Repo, clean_env, key_line, model_yaml
-from stagectl.core.aliases import Mapping
+from stagectl.core.aliases import AliasMapping as Mapping
 from stagectl.core.model import ModelFile
 from stagectl.core.policy import RegistrySettings
 from stagectl.core.rules import settings_rules

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stagectl.authoring.yamltext import scalar
+from stagectl.core.events import StageEvent
 from stagectl.core.model import ModelFile, Version
 from stagectl.core.policy import Policy
 from stagectl.errors import FatalError
-from stagectl.gitrepo.stagelog import StageEvent
 
 NEXT_STAGE = {"none": "staging", "staging": "production"}
 START_STAGES = ("none", "staging")

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from datetime import datetime, time, timezone
 from typing import TextIO
 
+from stagectl.core.events import StageEvent, parse_date
 from stagectl.display import printable
 from stagectl.errors import SHALLOW_NOTE, FatalError
 from stagectl.gitrepo.collect import base_settings
 from stagectl.gitrepo.gitio import GitRepo
-from stagectl.gitrepo.stagelog import StageEvent, commit_date, parse_date, stage_events
+from stagectl.gitrepo.stagelog import commit_date, stage_events
 from stagectl.gitrepo.timeline import gantt
 from stagectl.load.parse import MODEL_SUFFIXES, check_name
 

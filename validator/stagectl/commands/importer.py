@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from stagectl.commands.edit import write_atomically
-from stagectl.core.aliases import Mapping
+from stagectl.core.aliases import AliasMapping
 from stagectl.core.model import ModelFile
 from stagectl.display import printable
 from stagectl.errors import FatalError
@@ -54,7 +54,7 @@ def _import(
     if isinstance(registry, EmptyRegistry):
         raise FatalError(f"there is no registry at {shown(uri)}: pass --registry or set MLFLOW_TRACKING_URI")
     registered = [] if names else registry.model_names()
-    mapping = Mapping.from_settings(settings.registry)
+    mapping = AliasMapping.from_settings(settings.registry)
     models_dir = os.path.join(root, settings.models_dir)
     schema = os.path.join(root, "schemas", "model.schema.json")
     schema_ref = os.path.relpath(schema, models_dir).replace(os.sep, "/") if os.path.exists(schema) else None

@@ -7,9 +7,10 @@ from typing import TextIO
 
 from stagectl.authoring import changes
 from stagectl.commands.edit import find_model, write_atomically
+from stagectl.core.model import model_stem
 from stagectl.gitrepo.collect import base_settings
 from stagectl.gitrepo.gitio import GitRepo
-from stagectl.load.parse import MODEL_SUFFIXES, check_name, model_stem
+from stagectl.load.parse import MODEL_SUFFIXES, check_name
 
 
 def run(name: str, out: TextIO, err: TextIO, cwd: str | None = None) -> int:

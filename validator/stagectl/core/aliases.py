@@ -18,11 +18,9 @@ TAG_LOCK = "stagectl.lock"  # on a model: "<token> <expiry>", held by the apply 
 MLFLOW_STAGES = {"none": "None", "staging": "Staging", "production": "Production", "archived": "Archived"}
 FROM_MLFLOW_STAGES = {value.lower(): key for key, value in MLFLOW_STAGES.items()}
 
-RANK = {"archived": 0, "none": 1, "staging": 2, "production": 3}
-
 
 @dataclass(frozen=True)
-class Mapping:
+class AliasMapping:
     """The registry side of a stage: which alias names, and whether MLflow stages are set too."""
 
     production_alias: str = "production"
@@ -30,7 +28,7 @@ class Mapping:
     stages: bool = False  # registry.mode: stages
 
     @classmethod
-    def from_settings(cls, settings: RegistrySettings) -> Mapping:
+    def from_settings(cls, settings: RegistrySettings) -> AliasMapping:
         return cls(settings.production_alias, settings.staging_alias, settings.mode == "stages")
 
     @property

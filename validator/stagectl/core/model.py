@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -125,3 +126,8 @@ class Unreadable:
 
 
 Content = bytes | Unreadable
+
+
+def model_stem(path: str) -> str:
+    """`fraud` for `models/fraud.yaml`."""
+    return posixpath.splitext(posixpath.basename(path))[0]

@@ -10,9 +10,9 @@ import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from stagectl.core.aliases import Mapping
+from stagectl.core.aliases import AliasMapping
 from stagectl.core.judge import FileChange
-from stagectl.core.model import Document, ModelFile, Parsed, Rejected, Violation
+from stagectl.core.model import Document, ModelFile, Parsed, Rejected, Violation, model_stem
 from stagectl.core.policy import DEFAULT_SETTINGS, POLICY_FILE, Settings
 from stagectl.core.rules import SettingsChange
 from stagectl.errors import FatalError
@@ -29,7 +29,7 @@ from stagectl.gitrepo.gitio import (
     literal,
 )
 from stagectl.gitrepo.targets import Target
-from stagectl.load.parse import MODEL_SUFFIXES, load_settings, model_stem, parse_model, parse_settings
+from stagectl.load.parse import MODEL_SUFFIXES, load_settings, parse_model, parse_settings
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def collect(repo: GitRepo, target: Target) -> Collected:
 
 def _remaps(base: Settings, head: _HeadSettings) -> bool:
     """Whether the change alters the registry mapping (the rule then asks what it does to each model)."""
-    return Mapping.from_settings(base.registry) != Mapping.from_settings(head.settings.registry)
+    return AliasMapping.from_settings(base.registry) != AliasMapping.from_settings(head.settings.registry)
 
 
 def _changed_in_place(

@@ -6,48 +6,13 @@ One `git log` lists a file's revisions; their blobs stream through the repositor
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from stagectl.core.events import Commit, StageEvent, parse_date
 from stagectl.gitrepo.gitio import GitRepo, literal, parse_raw
 from stagectl.gitrepo.stagetrack import StageTracker
 from stagectl.load import yamlsafe
-
-_PR_SUBJECT = (re.compile(r"^Merge pull request #(\d+)\b"), re.compile(r"\(#(\d+)\)\s*$"))
-
-
-def pr_number(subject: str) -> int | None:
-    """The pull request a commit subject names: `Merge pull request #12 …` or `… (#12)`."""
-    for pattern in _PR_SUBJECT:
-        match = pattern.search(subject)
-        if match:
-            return int(match.group(1))
-    return None
-
-
-@dataclass(frozen=True)
-class Commit:
-    sha: str
-    author: str
-    date: str  # ISO-8601 author date
-    committed: str  # ISO-8601 committer date: when it landed on the branch
-    subject: str
-
-    @property
-    def pr(self) -> int | None:
-        return pr_number(self.subject)
-
-
-@dataclass(frozen=True)
-class StageEvent:
-    """A version's stage changed (from None: the version first appeared) in `commit`."""
-
-    version: int
-    from_stage: str | None
-    to_stage: str
-    commit: Commit
 
 
 def revisions(
@@ -101,12 +66,6 @@ def stage_events(repo: GitRepo, rev: str, paths: Sequence[str]) -> dict[str, lis
 def last_stage_commits(events: Mapping[str, list[StageEvent]]) -> dict[str, dict[int, str]]:
     """path -> version -> the commit that last set that version's stage (its `stagectl.commit`)."""
     return {path: {event.version: event.commit.sha for event in found} for path, found in events.items()}
-
-
-def parse_date(text: str) -> datetime:
-    """An ISO-8601 date from git (`2026-11-23T19:46:41+00:00`), as an aware datetime."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 class GitHistory:

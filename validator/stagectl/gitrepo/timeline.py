@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from stagectl.core.events import StageEvent, parse_date
 from stagectl.display import mermaid_text
-from stagectl.gitrepo.stagelog import StageEvent, parse_date
 
 DATE_FORMAT = "YYYY-MM-DD HH:mm:ss"  # Mermaid's (dayjs) spelling of _STRFTIME
 _STRFTIME = "%Y-%m-%d %H:%M:%S"

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-import posixpath
 import re
 from typing import Any
 
-from stagectl.core.model import START, Content, Document, ModelFile, Parsed, Rejected, Unreadable, Version, Violation
+from stagectl.core.model import (
+    START,
+    Content,
+    Document,
+    ModelFile,
+    Parsed,
+    Rejected,
+    Unreadable,
+    Version,
+    Violation,
+    model_stem,
+)
 from stagectl.core.policy import POLICY_FILE, Settings, settings_from_data
 from stagectl.display import quoted
 from stagectl.errors import FatalError
@@ -20,11 +30,6 @@ def check_name(name: str) -> None:
     """A model name asked for on the command line: a bad one is exit 2 before anything is read."""
     if not NAME_PATTERN.fullmatch(name) or ".." in name:
         raise FatalError(f"{name!r} is not a valid model name (letters, digits, '.', '_', '-'; at most 128)")
-
-
-def model_stem(path: str) -> str:
-    """`fraud` for `models/fraud.yaml`."""
-    return posixpath.splitext(posixpath.basename(path))[0]
 
 
 def parse_model(path: str, content: Content, spans: bool = False) -> Parsed:

@@ -8,7 +8,6 @@ name JSON paths; these messages name the key and say what to write instead.
 
 from __future__ import annotations
 
-import datetime
 import difflib
 import functools
 import json
@@ -21,7 +20,7 @@ from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any
 
 from stagectl.core.model import Path
-from stagectl.display import quoted, short
+from stagectl.display import describe_value, quoted, short
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -221,23 +220,3 @@ def ordinal(n: int) -> str:
     """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
-
-
-def describe_value(value: Any) -> str:
-    """A short, safe rendering of a YAML value, with a hint where YAML surprised the author."""
-    if value is None:
-        return "empty (null)"
-    if isinstance(value, bool):
-        word = "true" if value else "false"
-        return f"the boolean {word} (YAML reads yes/no/on/off/true/false as booleans: quote it if you mean text)"
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return f"the date {value.isoformat()} (quote it if you mean text)"
-    if isinstance(value, str):
-        return quoted(value)
-    if isinstance(value, (int, float)):
-        return short(repr(value))
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"a {type(value).__name__}"

@@ -55,7 +55,9 @@ _PLAIN_INTEGER = re.compile(r"0|[1-9][0-9]*")
 
 
 @dataclass(frozen=True)
-class Problem:
+class YamlProblem:
+    """Why a file is not a document stagectl reads: one rule, one message, one place."""
+
     rule: str
     message: str
     position: Position
@@ -66,13 +68,13 @@ class Loaded:
     """The document, or why there is none. `problems` is empty exactly when `document` is set."""
 
     document: Document | None
-    problems: tuple[Problem, ...]
+    problems: tuple[YamlProblem, ...]
 
 
 class _Stop(Exception):
     """A problem after which the rest of the file cannot be trusted."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: YamlProblem) -> None:
         super().__init__(problem.message)
         self.problem = problem
 
@@ -149,7 +151,7 @@ _CONFLICT_MARKER = re.compile(rb"^(?:<{7}|={7}|>{7})(?: |\r?$)", re.MULTILINE)
 
 
 def _fail(rule: str, message: str, position: Position) -> Loaded:
-    return Loaded(None, (Problem(rule, message, position),))
+    return Loaded(None, (YamlProblem(rule, message, position),))
 
 
 def too_large(size: int) -> str:
@@ -213,7 +215,7 @@ class _Builder:
         self.loader = loader
         self.positions: dict[Path, Position] = {}
         self.spans: dict[Path, Span] | None = {} if spans else None
-        self.problems: list[Problem] = []
+        self.problems: list[YamlProblem] = []
         self.numbers: dict[Path, str] = {}
         self.stack: list[_Frame] = []
         self.root: Any = None
@@ -232,7 +234,7 @@ class _Builder:
                 self._end(event)
             elif kind is events.AliasEvent:
                 raise _Stop(
-                    Problem(
+                    YamlProblem(
                         "yaml-unsafe",
                         f"aliases are not allowed (*{event.anchor}): write the value out",
                         _position(event.start_mark),
@@ -242,7 +244,7 @@ class _Builder:
                 self.documents += 1
                 if self.documents > 1:
                     raise _Stop(
-                        Problem(
+                        YamlProblem(
                             "yaml-syntax",
                             "the file holds more than one YAML document (a second '---'): keep one",
                             _position(event.start_mark),
@@ -257,7 +259,7 @@ class _Builder:
     def _guard(self, event: Any) -> None:
         if event.anchor is not None:
             raise _Stop(
-                Problem(
+                YamlProblem(
                     "yaml-unsafe",
                     f"anchors are not allowed (&{event.anchor}): write each value out",
                     _position(event.start_mark),
@@ -266,7 +268,7 @@ class _Builder:
         if event.tag is not None:
             tag = event.tag.replace("tag:yaml.org,2002:", "!!")
             raise _Stop(
-                Problem(
+                YamlProblem(
                     "yaml-unsafe",
                     f"explicit tags are not allowed ({short(tag, 60)}): remove the tag",
                     _position(event.start_mark),
@@ -284,7 +286,7 @@ class _Builder:
             tag = self._resolve(value)
             if tag == _MERGE_TAG:
                 raise _Stop(
-                    Problem(
+                    YamlProblem(
                         "yaml-unsafe",
                         "merge keys (<<) are not allowed: write each key out",
                         _position(event.start_mark),
@@ -317,7 +319,7 @@ class _Builder:
             kind = tag.rsplit(":", 1)[-1]
             why = short(str(error), 60)
             message = f"cannot read {quoted(event.value, 40)} as {kind} ({why}): quote it if it is text"
-            raise _Stop(Problem("yaml-syntax", message, _position(event.start_mark))) from None
+            raise _Stop(YamlProblem("yaml-syntax", message, _position(event.start_mark))) from None
 
     def _start(self, event: Any, is_mapping: bool) -> None:
         self._guard(event)
@@ -328,12 +330,12 @@ class _Builder:
         position = _position(event.start_mark)
         if type(top) is _Mapping and top.key is _NO_KEY:
             self.problems.append(
-                Problem("schema", "mapping keys must be plain strings, not lists or mappings", position)
+                YamlProblem("schema", "mapping keys must be plain strings, not lists or mappings", position)
             )
             self.stack.append(_Skip())
             return
         if len(self.stack) >= MAX_DEPTH:
-            raise _Stop(Problem("yaml-unsafe", f"the document nests deeper than {MAX_DEPTH} levels", position))
+            raise _Stop(YamlProblem("yaml-unsafe", f"the document nests deeper than {MAX_DEPTH} levels", position))
         path = self._child_path(top, event.start_mark)
         flow = bool(event.flow_style)
         frame: _Frame = _Mapping(path, position, flow) if is_mapping else _Sequence(path, position, flow)
@@ -377,11 +379,13 @@ class _Builder:
     def _key(self, mapping: _Mapping, key: Any, position: Position) -> None:
         if not isinstance(key, str):
             shown = "nothing (null)" if key is None else f"{_describe(key)}"
-            self.problems.append(Problem("schema", f"the key {shown} is not a string: quote it", position))
+            self.problems.append(YamlProblem("schema", f"the key {shown} is not a string: quote it", position))
         elif key in mapping.key_lines:
             first = mapping.key_lines[key]
             self.problems.append(
-                Problem("yaml-duplicate-key", f"key {quoted(key)} repeats the one on line {first}: keep one", position)
+                YamlProblem(
+                    "yaml-duplicate-key", f"key {quoted(key)} repeats the one on line {first}: keep one", position
+                )
             )
         else:
             mapping.key_lines[key] = position.line

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Protocol, TypeVar
 
-from stagectl.core.aliases import TAG_LOCK
-from stagectl.core.aliases import Mapping as AliasMapping
+from stagectl.core.aliases import TAG_LOCK, AliasMapping
 from stagectl.registry.client import AlreadyExists, Conflict, Outcome, RegistryError, first_line
 from stagectl.registry.desired import DesiredModel
 from stagectl.registry.plan import Action, ModelPlan, Problem, plan_model

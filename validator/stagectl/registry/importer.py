@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stagectl.authoring.yamltext import scalar
-from stagectl.core.aliases import Mapping, is_bookkeeping, our_stage
+from stagectl.core.aliases import AliasMapping as Mapping  # the registry engineer renames the uses
+from stagectl.core.aliases import is_bookkeeping, our_stage
 from stagectl.registry.desired import Tags
 from stagectl.registry.state import ActualModel
 

@@ -17,9 +17,11 @@ from stagectl.core.aliases import (
     TAG_APPLIED,
     TAG_COMMIT,
     TAG_STAGE,
-    Mapping,
     is_bookkeeping,
     our_stage,
+)
+from stagectl.core.aliases import (
+    AliasMapping as Mapping,
 )
 from stagectl.registry.desired import NO_TAGS, DesiredModel, DesiredVersion, Tags
 from stagectl.registry.state import ActualModel, ActualVersion

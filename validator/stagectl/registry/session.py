@@ -12,7 +12,8 @@ from collections.abc import Mapping as EnvMapping
 from dataclasses import dataclass, replace
 from typing import TextIO
 
-from stagectl.core.aliases import TAG_APPLIED, Mapping
+from stagectl.core.aliases import TAG_APPLIED
+from stagectl.core.aliases import AliasMapping as Mapping
 from stagectl.display import printable
 from stagectl.errors import FatalError
 from stagectl.github import actions as ghactions

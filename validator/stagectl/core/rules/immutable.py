@@ -8,7 +8,7 @@ from typing import Any
 from stagectl.core.model import Violation
 from stagectl.core.policy import Policy
 from stagectl.core.rules import Change, History, Rule, violation
-from stagectl.load.schemas import describe_value
+from stagectl.display import describe_value
 
 
 def check(change: Change, policy: Policy, history: History) -> Iterator[Violation]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from stagectl.core.model import Violation
+from stagectl.core.model import Violation, model_stem
 from stagectl.core.policy import Policy
 from stagectl.core.rules import Change, History, Rule, violation
-from stagectl.load.parse import model_stem
 
 
 def check(change: Change, policy: Policy, history: History) -> Iterator[Violation]:

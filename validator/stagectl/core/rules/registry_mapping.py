@@ -3,7 +3,7 @@
 Which version an alias names follows from the model's stages through the registry mapping
 (`registry.aliases`, `registry.mode`). The base's mapping and the head's are applied to the same
 head stages, so only what the settings change itself would do is judged: stage changes are the
-other rules' business. The mapping's logic is the registry's own (`Mapping.targets`, what `apply`
+other rules' business. The mapping's logic is the registry's own (`AliasMapping.targets`, what `apply`
 writes), and importing it pulls in no MLflow.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from stagectl.core.aliases import Mapping
+from stagectl.core.aliases import AliasMapping
 from stagectl.core.model import START, ModelFile, Position, Violation
 from stagectl.core.policy import POLICY_FILE
 from stagectl.core.rules import SettingsChange, SettingsRule
@@ -38,7 +38,7 @@ class AliasMove:
         return f"{alias} would move from version {self.before} to version {self.after}"
 
 
-def alias_moves(model: ModelFile, before: Mapping, after: Mapping) -> list[AliasMove]:
+def alias_moves(model: ModelFile, before: AliasMapping, after: AliasMapping) -> list[AliasMove]:
     """Every alias of `model` that names another version under `after` than under `before`."""
     if before == after:
         return []
@@ -52,8 +52,8 @@ def alias_moves(model: ModelFile, before: Mapping, after: Mapping) -> list[Alias
 
 
 def check(change: SettingsChange, model: ModelFile) -> Iterator[Violation]:
-    before = Mapping.from_settings(change.base.registry)
-    after = Mapping.from_settings(change.head.registry)
+    before = AliasMapping.from_settings(change.base.registry)
+    after = AliasMapping.from_settings(change.head.registry)
     for move in alias_moves(model, before, after):
         line, column = _where(change, move, before, after)
         yield Violation(
@@ -68,7 +68,7 @@ def check(change: SettingsChange, model: ModelFile) -> Iterator[Violation]:
         )
 
 
-def _where(change: SettingsChange, move: AliasMove, before: Mapping, after: Mapping) -> Position:
+def _where(change: SettingsChange, move: AliasMove, before: AliasMapping, after: AliasMapping) -> Position:
     """The key of the head's stagectl.yaml that names the alias (or the nearest key that is there)."""
     if change.document is None:
         return START
