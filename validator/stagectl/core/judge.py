@@ -44,7 +44,7 @@ def judge(
         if file_change.base_path not in (None, file_change.path):
             asked = _Moved(history, {file_change.path: file_change.base_path})
         for rule in rules:
-            found.extend(rule.check(change, policy, asked))
+            found.extend(each.as_violation(rule.id) for each in rule.check(change, policy, asked))
     return sorted(found, key=Violation.sort_key)
 
 
@@ -53,7 +53,9 @@ def judge_settings(change: SettingsChange | None) -> list[Violation]:
     if change is None:
         return []
     rules = settings_rules()
-    found = [violation for model in change.models for rule in rules for violation in rule.check(change, model)]
+    found = [
+        each.as_violation(rule.id) for model in change.models for rule in rules for each in rule.check(change, model)
+    ]
     return sorted(found, key=Violation.sort_key)
 
 

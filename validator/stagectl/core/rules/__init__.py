@@ -69,7 +69,22 @@ class NoHistory:
         return False
 
 
-Check = Callable[[Change, Policy, History], Iterable[Violation]]
+@dataclass(frozen=True)
+class Finding:
+    """What a rule found, before the engine names the rule: a rule never writes its own id."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+    model: str | None = None
+    version: int | None = None
+
+    def as_violation(self, rule: str) -> Violation:
+        return Violation(self.file, self.line, self.column, rule, self.message, self.model, self.version)
+
+
+Check = Callable[[Change, Policy, History], Iterable[Finding]]
 
 
 @dataclass(frozen=True)
@@ -79,7 +94,7 @@ class Rule:
     standalone: bool  # also judged by `check --all`, where each file stands alone
 
 
-SettingsCheck = Callable[[SettingsChange, ModelFile], Iterable[Violation]]
+SettingsCheck = Callable[[SettingsChange, ModelFile], Iterable[Finding]]
 
 
 @dataclass(frozen=True)
@@ -95,9 +110,10 @@ def shallow_note(history: History) -> str:
     return f" ({SHALLOW_NOTE})" if history.is_shallow() else ""
 
 
-def violation(file: ModelFile, path: Path, rule: str, message: str, version: int | None = None) -> Violation:
+def finding(file: ModelFile, path: Path, message: str, version: int | None = None) -> Finding:
+    """A finding at `path` in `file` (or its nearest ancestor that has a position)."""
     position = file.position(path)
-    return Violation(file.path, position.line, position.column, rule, message, file.name, version)
+    return Finding(file.path, position.line, position.column, message, file.name, version)
 
 
 def all_rules() -> tuple[Rule, ...]:

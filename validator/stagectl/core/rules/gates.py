@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from stagectl.core.model import NEW, Violation
+from stagectl.core.model import NEW
 from stagectl.core.policy import Policy
-from stagectl.core.rules import Change, History, Rule, violation
+from stagectl.core.rules import Change, Finding, History, Rule, finding
 
 
-def check(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
+def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
     head = change.head
     if head is None or not policy.gates:
         return
@@ -34,7 +34,7 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Violatio
             else:
                 where = version.path + ("metrics", metric)
                 message = f"{metric} {value:g} of version {number} misses the {version.stage} gate ({metric} {bound})"
-            yield violation(head, where, "gate", message, number)
+            yield finding(head, where, message, number)
 
 
 RULE = Rule("gate", check, standalone=False)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from stagectl.core.model import Violation
 from stagectl.core.policy import Policy
-from stagectl.core.rules import Change, History, Rule, violation
+from stagectl.core.rules import Change, Finding, History, Rule, finding
 from stagectl.display import describe_value
 
 
-def check(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
+def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
     base, head = change.base, change.head
     if base is None or head is None:
         return
@@ -25,7 +24,7 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Violatio
             if was == now:
                 continue
             where = version.path + ((field,) if field in version.fields else ())
-            yield violation(head, where, "immutable-field", _message(field, number, was, now), number)
+            yield finding(head, where, _message(field, number, was, now), number)
 
 
 def _message(field: str, number: int, was: Any, now: Any) -> str:

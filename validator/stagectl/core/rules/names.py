@@ -5,21 +5,20 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from stagectl.core.model import Violation, model_stem
+from stagectl.core.model import model_stem
 from stagectl.core.policy import Policy
-from stagectl.core.rules import Change, History, Rule, violation
+from stagectl.core.rules import Change, Finding, History, Rule, finding
 
 
-def check(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
+def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
     head = change.head
     if head is None:
         return
     stem = model_stem(head.path)
     if head.name != stem:
-        yield violation(
+        yield finding(
             head,
             ("name",),
-            "model-name",
             f"name '{head.name}' does not match the file name '{posixpath.basename(head.path)}': "
             f"rename the file to {head.name}{posixpath.splitext(head.path)[1]} or set 'name: {stem}'",
         )
@@ -31,7 +30,7 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Violatio
                 f"model '{stem}' and {twin} differ only in case, which the registry and some file systems "
                 "ignore: they are one model, keep one file"
             )
-        yield violation(head, ("name",), "model-name", message)
+        yield finding(head, ("name",), message)
 
 
 RULE = Rule("model-name", check, standalone=True)

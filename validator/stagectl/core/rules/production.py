@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from stagectl.core.model import Violation
 from stagectl.core.policy import Policy
-from stagectl.core.rules import Change, History, Rule, violation
+from stagectl.core.rules import Change, Finding, History, Rule, finding
 
 
-def check(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
+def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
     head, limit = change.head, policy.max_production
     if head is None or limit is None:
         return
@@ -21,10 +20,9 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Violatio
     older = [str(v.number) for v in live if v.number in was_live]
     fix = f"archive version {', '.join(older)} in this change" if older else f"keep at most {limit} there"
     newest = max((v for v in live if v.number not in was_live), key=lambda v: v.number)
-    yield violation(
+    yield finding(
         head,
         newest.path + ("stage",),
-        "production-limit",
         f"{len(live)} versions of {head.name} are in production ({numbers}); the policy allows {limit}: {fix}",
         newest.number,
     )

@@ -13,11 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from stagectl.core.aliases import AliasMapping
-from stagectl.core.model import START, ModelFile, Position, Violation
+from stagectl.core.model import START, ModelFile, Position
 from stagectl.core.policy import POLICY_FILE
-from stagectl.core.rules import SettingsChange, SettingsRule
-
-RULE_ID = "registry-mapping"
+from stagectl.core.rules import Finding, SettingsChange, SettingsRule
 
 
 @dataclass(frozen=True)
@@ -51,16 +49,15 @@ def alias_moves(model: ModelFile, before: AliasMapping, after: AliasMapping) -> 
     ]
 
 
-def check(change: SettingsChange, model: ModelFile) -> Iterator[Violation]:
+def check(change: SettingsChange, model: ModelFile) -> Iterator[Finding]:
     before = AliasMapping.from_settings(change.base.registry)
     after = AliasMapping.from_settings(change.head.registry)
     for move in alias_moves(model, before, after):
         line, column = _where(change, move, before, after)
-        yield Violation(
+        yield Finding(
             POLICY_FILE,
             line,
             column,
-            RULE_ID,
             f"{move.describe()}: a remap belongs in a pull request of its own, merged on purpose by someone "
             "allowed to bypass this check",
             model.name,
@@ -78,4 +75,4 @@ def _where(change: SettingsChange, move: AliasMove, before: AliasMapping, after:
     return change.document.position(("registry", "aliases", stage or ""))
 
 
-RULE = SettingsRule(RULE_ID, check)
+RULE = SettingsRule("registry-mapping", check)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from stagectl.core.model import Violation
 from stagectl.core.policy import Policy
-from stagectl.core.rules import Change, History, Rule
+from stagectl.core.rules import Change, Finding, History, Rule
 
 
-def check(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
+def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
     base = change.base
     if change.head is not None or base is None:
         return
@@ -24,7 +23,7 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Violatio
         )
     else:
         message = f"{change.path} was deleted while {which}: archive every version first, then delete the file"
-    yield Violation(change.path, 1, 1, "model-removed", message, base.name)
+    yield Finding(change.path, 1, 1, message, base.name)
 
 
 RULE = Rule("model-removed", check, standalone=False)

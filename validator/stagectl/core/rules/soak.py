@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta, timezone
 
-from stagectl.core.model import Violation
 from stagectl.core.policy import Policy
-from stagectl.core.rules import Change, History, Rule, shallow_note, violation
+from stagectl.core.rules import Change, Finding, History, Rule, finding, shallow_note
 
 
-def check(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
+def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
     base, head, hours = change.base, change.head, policy.min_staging_hours
     if base is None or head is None or hours is None:
         return
@@ -34,7 +33,7 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Violatio
                 f"version {number} has been in staging for {waited:.1f} of the {hours:g} hours the policy "
                 f"wants before production: promote it after {ready}"
             )
-        yield violation(head, version.path + ("stage",), "soak-time", message + shallow_note(history), number)
+        yield finding(head, version.path + ("stage",), message + shallow_note(history), number)
 
 
 RULE = Rule("soak-time", check, standalone=False)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from stagectl.core.model import NEW, STAGES, Version, Violation
+from stagectl.core.model import NEW, STAGES, Version
 from stagectl.core.policy import Policy
-from stagectl.core.rules import Change, History, Rule, shallow_note, violation
+from stagectl.core.rules import Change, Finding, History, Rule, finding, shallow_note
 
 
-def check(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
+def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
     base, head = change.base, change.head
     if head is None:
         return
@@ -21,7 +21,7 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Violatio
             continue
         problem = refusal(from_stage, version, policy, history, change.path)
         if problem:
-            yield violation(head, version.path + ("stage",), "illegal-transition", problem, number)
+            yield finding(head, version.path + ("stage",), problem, number)
 
 
 def refusal(from_stage: str, version: Version, policy: Policy, history: History, path: str) -> str | None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from stagectl.core.model import Violation
 from stagectl.core.policy import Policy
-from stagectl.core.rules import Change, History, Rule, violation
+from stagectl.core.rules import Change, Finding, History, Rule, finding
 
 
-def duplicates(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
+def duplicates(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
     head = change.head
     if head is None:
         return
@@ -17,10 +16,9 @@ def duplicates(change: Change, policy: Policy, history: History) -> Iterator[Vio
     for version in head.versions:
         line = head.position(version.path + ("version",)).line
         if version.number in first_line:
-            yield violation(
+            yield finding(
                 head,
                 version.path + ("version",),
-                "version-duplicate",
                 f"version {version.number} is listed twice (first on line {first_line[version.number]}): "
                 "keep one entry per version",
                 version.number,
@@ -29,7 +27,7 @@ def duplicates(change: Change, policy: Policy, history: History) -> Iterator[Vio
             first_line[version.number] = line
 
 
-def numbering(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
+def numbering(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
     base, head = change.base, change.head
     if base is None or head is None or not base.versions:
         return
@@ -40,24 +38,23 @@ def numbering(change: Change, policy: Policy, history: History) -> Iterator[Viol
         if version.number in known or version.number > highest or version.number in reported:
             continue
         reported.add(version.number)
-        yield violation(
+        yield finding(
             head,
             version.path + ("version",),
-            "version-number",
             f"version {version.number} is new, but the base already has versions up to {highest}: "
             f"number it {highest + 1} or above (MLflow never reuses a version number)",
             version.number,
         )
 
 
-def removals(change: Change, policy: Policy, history: History) -> Iterator[Violation]:
+def removals(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
     base, head = change.base, change.head
     if base is None or head is None:
         return
     present = head.by_number()
     for number, version in sorted(base.by_number().items()):
         if number not in present:
-            yield violation(head, ("versions",), "version-removed", _removed_message(number, version.stage), number)
+            yield finding(head, ("versions",), _removed_message(number, version.stage), number)
 
 
 def _removed_message(number: int, stage: str) -> str:
