@@ -14,9 +14,10 @@ import pytest
 
 from conftest import Repo, key_line, model_yaml
 from stagectl.core.judge import FileChange, judge
-from stagectl.core.model import STAGES, ModelFile, Rejected, Violation
+from stagectl.core.model import ModelFile, Rejected, Violation
 from stagectl.core.policy import DEFAULT_TRANSITIONS, Policy, Settings
 from stagectl.core.rules import NoHistory, all_rules
+from stagectl.core.stage import STAGES
 from stagectl.load.parse import parse_model, parse_settings
 
 FRAUD = "models/fraud.yaml"

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stagectl.core.model import STAGES
+from stagectl.core.stage import STAGES
 from stagectl.gitrepo import stagetrack
 from stagectl.gitrepo.stagetrack import StageTracker
 from stagectl.load import yamlsafe

@@ -15,10 +15,8 @@ from stagectl.authoring.yamltext import scalar
 from stagectl.core.events import StageEvent
 from stagectl.core.model import ModelFile, Version
 from stagectl.core.policy import Policy
+from stagectl.core.stage import Stage
 from stagectl.errors import FatalError
-
-NEXT_STAGE = {"none": "staging", "staging": "production"}
-START_STAGES = ("none", "staging")
 
 
 class Refusal(Exception):
@@ -37,8 +35,8 @@ class NothingToDo(Exception):
 class StageChange:
     version: int
     index: int  # position in the file's versions list
-    from_stage: str
-    to_stage: str
+    from_stage: Stage
+    to_stage: Stage
 
 
 @dataclass(frozen=True)
@@ -64,14 +62,14 @@ def _version(model: ModelFile, number: int) -> Version:
     return found
 
 
-def _move(version: Version, to_stage: str) -> StageChange:
+def _move(version: Version, to_stage: Stage) -> StageChange:
     return StageChange(version.number, version.index, version.stage, to_stage)
 
 
-def promote(model: ModelFile, number: int, to_stage: str | None, policy: Policy) -> Edit:
+def promote(model: ModelFile, number: int, to_stage: Stage | None, policy: Policy) -> Edit:
     """Move a version to `to_stage` (default: the next stage); into production, archive what it displaces."""
     version = _version(model, number)
-    target = to_stage or NEXT_STAGE.get(version.stage)
+    target = to_stage or version.stage.next
     if target is None:
         raise FatalError(
             f"version {number} of {model.name} is {version.stage}: say where it goes with --to staging|production"
@@ -79,21 +77,21 @@ def promote(model: ModelFile, number: int, to_stage: str | None, policy: Policy)
     if target == version.stage:
         raise NothingToDo(f"version {number} of {model.name} is already in {target}")
     changes = [_move(version, target)]
-    if target == "production" and policy.max_production is not None:
+    if target == Stage.PRODUCTION and policy.max_production is not None:
         others = sorted(
-            (v for v in model.by_number().values() if v.stage == "production" and v.number != number),
+            (v for v in model.by_number().values() if v.stage == Stage.PRODUCTION and v.number != number),
             key=lambda v: v.number,
         )
         excess = len(others) + 1 - policy.max_production
-        changes += [_move(v, "archived") for v in others[: max(0, excess)]]
+        changes += [_move(v, Stage.ARCHIVED) for v in others[: max(0, excess)]]
     return Edit(stages=tuple(changes))
 
 
 def archive(model: ModelFile, number: int) -> Edit:
     version = _version(model, number)
-    if version.stage == "archived":
+    if version.stage == Stage.ARCHIVED:
         raise NothingToDo(f"version {number} of {model.name} is already archived")
-    return Edit(stages=(_move(version, "archived"),))
+    return Edit(stages=(_move(version, Stage.ARCHIVED),))
 
 
 def rollback(model: ModelFile, events: Sequence[StageEvent]) -> Edit:
@@ -102,29 +100,29 @@ def rollback(model: ModelFile, events: Sequence[StageEvent]) -> Edit:
     "Before" is read from the file's history (HEAD's first parents): the latest version other than
     the current one that was put into production before the current one was.
     """
-    live = sorted((v for v in model.by_number().values() if v.stage == "production"), key=lambda v: v.number)
+    live = sorted((v for v in model.by_number().values() if v.stage == Stage.PRODUCTION), key=lambda v: v.number)
     if not live:
         raise Refusal(f"{model.name} has no version in production: there is nothing to roll back")
     current = live[-1]
-    entered = [i for i, e in enumerate(events) if e.version == current.number and e.to_stage == "production"]
+    entered = [i for i, e in enumerate(events) if e.version == current.number and e.to_stage == Stage.PRODUCTION]
     before = events[: entered[-1]] if entered else events
     previous = next(
-        (e.version for e in reversed(before) if e.to_stage == "production" and e.version != current.number), None
+        (e.version for e in reversed(before) if e.to_stage == Stage.PRODUCTION and e.version != current.number), None
     )
     target = model.by_number().get(previous) if previous is not None else None
     if target is None:
         raise NoEarlierProduction(
             f"no version of {model.name} was in production before version {current.number}: nothing to roll back to"
         )
-    return Edit(stages=(_move(current, "archived"), _move(target, "production")))
+    return Edit(stages=(_move(current, Stage.ARCHIVED), _move(target, Stage.PRODUCTION)))
 
 
-def register(model: ModelFile, source: str, run_id: str | None, stage: str, metrics: Sequence[str] = ()) -> Edit:
+def register(model: ModelFile, source: str, run_id: str | None, stage: Stage, metrics: Sequence[str] = ()) -> Edit:
     """A new version numbered one above the highest in the file; `metrics` as NAME=NUMBER."""
-    if stage not in START_STAGES:
+    if not stage.is_start:
         raise FatalError(f"a new version starts in none or staging, not {stage}")
     number = max(model.by_number(), default=0) + 1
-    entry: dict[str, Any] = {"version": number, "stage": stage, "source": source}
+    entry: dict[str, Any] = {"version": number, "stage": stage.value, "source": source}
     if run_id:
         entry["run_id"] = run_id
     if metrics:

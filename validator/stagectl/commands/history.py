@@ -9,6 +9,7 @@ from datetime import datetime, time, timezone
 from typing import TextIO
 
 from stagectl.core.events import StageEvent, parse_date
+from stagectl.core.stage import Stage
 from stagectl.display import printable
 from stagectl.errors import SHALLOW_NOTE, FatalError
 from stagectl.gitrepo.collect import base_settings
@@ -59,7 +60,7 @@ def in_production(events: Sequence[StageEvent]) -> list[int]:
     state: dict[int, str] = {}
     for event in events:
         state[event.version] = event.to_stage
-    return sorted(version for version, stage in state.items() if stage == "production")
+    return sorted(version for version, stage in state.items() if stage == Stage.PRODUCTION)
 
 
 def _point(repo: GitRepo, head: str, at: str | None) -> tuple[str, datetime | None]:

@@ -14,6 +14,7 @@ from typing import TextIO
 from stagectl.commands.edit import write_atomically
 from stagectl.core.aliases import AliasMapping
 from stagectl.core.model import ModelFile
+from stagectl.core.stage import Stage
 from stagectl.display import printable
 from stagectl.errors import FatalError
 from stagectl.load.parse import MODEL_SUFFIXES, NAME_PATTERN, check_name, parse_model
@@ -103,7 +104,7 @@ def _import(
 
 def _count(stages: dict[int, str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for stage in ("production", "staging", "none", "archived"):
+    for stage in Stage.by_prominence():
         n = sum(1 for s in stages.values() if s == stage)
         if n:
             found[stage] = n

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from stagectl.core.policy import RegistrySettings
+from stagectl.core.stage import Stage
 
 TAG_PREFIX = "stagectl."
 TAG_STAGE = "stagectl.stage"  # the stage git gave the version when stagectl last applied it
@@ -15,7 +16,7 @@ TAG_NEXT_VERSION = "stagectl.next_version"  # on a model: the number MLflow will
 TAG_LOCK = "stagectl.lock"  # on a model: "<token> <expiry>", held by the apply creating its versions
 
 # stagectl stage -> MLflow's (deprecated) model stage, and back.
-MLFLOW_STAGES = {"none": "None", "staging": "Staging", "production": "Production", "archived": "Archived"}
+MLFLOW_STAGES: dict[str, str] = {stage: stage.value.capitalize() for stage in Stage}
 FROM_MLFLOW_STAGES = {value.lower(): key for key, value in MLFLOW_STAGES.items()}
 
 
@@ -34,7 +35,7 @@ class AliasMapping:
     @property
     def aliases(self) -> dict[str, str]:
         """alias name -> the stage whose highest version it names."""
-        return {self.production_alias: "production", self.staging_alias: "staging"}
+        return {self.production_alias: Stage.PRODUCTION, self.staging_alias: Stage.STAGING}
 
     def targets(self, stages: Iterable[tuple[int, str]]) -> dict[str, int | None]:
         """alias -> the version it names, given (version, stage) pairs: the highest in its stage.
@@ -51,7 +52,7 @@ class AliasMapping:
 
 def our_stage(mlflow_stage: str | None) -> str:
     """MLflow's current_stage ('Production', 'None', None) as one of stagectl's four stages."""
-    return FROM_MLFLOW_STAGES.get((mlflow_stage or "none").lower(), "none")
+    return FROM_MLFLOW_STAGES.get((mlflow_stage or "none").lower(), Stage.NONE)
 
 
 def is_bookkeeping(key: str) -> bool:

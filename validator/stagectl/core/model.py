@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-STAGES = ("none", "staging", "production", "archived")
+from stagectl.core.stage import Stage
+
 NEW = "new"  # pseudo from-stage of a version that did not exist at the base
 
 Path = tuple[str | int, ...]
@@ -77,7 +78,7 @@ class Document:
 @dataclass(frozen=True)
 class Version:
     number: int
-    stage: str
+    stage: Stage
     fields: Mapping[str, Any]  # every key of the entry, as written (source, run_id, metrics, ...)
     index: int  # position in the file's `versions` list
 

@@ -6,12 +6,13 @@ registry and no MLflow are needed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from stagectl.core.judge import FileChange
 from stagectl.core.model import ModelFile
 from stagectl.core.policy import RegistrySettings
+from stagectl.core.stage import Stage
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class ModelMoves:
 
     @property
     def archived(self) -> tuple[int, ...]:
-        return tuple(m.version for m in self.stages if m.after == "archived" and m.before is not None)
+        return tuple(m.version for m in self.stages if m.after == Stage.ARCHIVED and m.before is not None)
 
     @property
     def registered(self) -> tuple[StageMove, ...]:
@@ -66,7 +67,7 @@ class ModelMoves:
         parts += [
             f"version {m.version} {m.before} → {m.after}"
             for m in self.stages
-            if m.before is not None and m.after != "archived" and m.version not in aliased
+            if m.before is not None and m.after != Stage.ARCHIVED and m.version not in aliased
         ]
         return ", ".join(parts) or "no stage or alias changes"
 
@@ -85,11 +86,11 @@ def summarise(changes: Iterable[FileChange], registry: RegistrySettings) -> tupl
                 pair = list(by_name.get(file.name, (None, None)))
                 pair[side] = file
                 by_name[file.name] = (pair[0], pair[1])
-    aliases = {registry.production_alias: "production", registry.staging_alias: "staging"}
+    aliases = {registry.production_alias: Stage.PRODUCTION, registry.staging_alias: Stage.STAGING}
     return tuple(_moves(name, base, head, aliases) for name, (base, head) in sorted(by_name.items()))
 
 
-def _moves(name: str, base: ModelFile | None, head: ModelFile | None, aliases: dict[str, str]) -> ModelMoves:
+def _moves(name: str, base: ModelFile | None, head: ModelFile | None, aliases: Mapping[str, str]) -> ModelMoves:
     before = {number: v.stage for number, v in base.by_number().items()} if base else {}
     after = {number: v.stage for number, v in head.by_number().items()} if head else {}
     alias_moves = tuple(
@@ -107,6 +108,6 @@ def _moves(name: str, base: ModelFile | None, head: ModelFile | None, aliases: d
     return ModelMoves(name, path, base is None, head is None, alias_moves, stage_moves)
 
 
-def _aliased(stages: dict[int, str], stage: str) -> int | None:
+def _aliased(stages: Mapping[int, str], stage: str) -> int | None:
     """The version an alias names: the highest in its stage (as apply sets it), None when there is none."""
     return max((number for number, s in stages.items() if s == stage), default=None)

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 
 from stagectl.core.events import Commit, StageEvent, parse_date
+from stagectl.core.stage import Stage
 from stagectl.gitrepo.gitio import GitRepo, literal, parse_raw
 from stagectl.gitrepo.stagetrack import StageTracker
 from stagectl.load import yamlsafe
@@ -95,7 +96,7 @@ class GitHistory:
         tracker = self._trackers[path]
         for content in self._pending[path]:
             changed = tracker.update(content)
-            seen.update(v for v, stage in (changed or {}).items() if stage == "production")
+            seen.update(v for v, stage in (changed or {}).items() if stage == Stage.PRODUCTION)
             if version in seen:
                 break
         return version in seen
@@ -124,7 +125,7 @@ class GitHistory:
         since = None
         for event in self.events(path):
             if event.version == version:
-                since = parse_date(event.commit.committed) if event.to_stage == "staging" else None
+                since = parse_date(event.commit.committed) if event.to_stage == Stage.STAGING else None
         return since
 
 

@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from typing import Any
 
-from stagectl.core.model import STAGES
+from stagectl.core.stage import STAGES
 from stagectl.load import yamlsafe
 
 _COMMENT_OR_BLANK = re.compile(rb"[ \t]*(#.*)?\r?$")

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from stagectl.core.events import StageEvent, parse_date
+from stagectl.core.stage import Stage
 from stagectl.display import mermaid_text
 
 DATE_FORMAT = "YYYY-MM-DD HH:mm:ss"  # Mermaid's (dayjs) spelling of _STRFTIME
 _STRFTIME = "%Y-%m-%d %H:%M:%S"
-STAGE_TAGS = {"production": "crit", "staging": "active", "archived": "done", "none": ""}
+STAGE_TAGS: dict[str, str] = {Stage.PRODUCTION: "crit", Stage.STAGING: "active", Stage.ARCHIVED: "done", Stage.NONE: ""}
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def bars(events: Sequence[StageEvent], end: datetime) -> list[Bar]:
     for n, event in enumerate(events):
         start = _when(event)
         following = next((_when(e) for e in events[n + 1 :] if e.version == event.version), end)
-        rollback = event.from_stage == "archived" and event.to_stage == "production"
+        rollback = event.from_stage == Stage.ARCHIVED and event.to_stage == Stage.PRODUCTION
         found.append(Bar(event.version, event.to_stage, start, max(following, start), rollback))
     return found
 

@@ -18,6 +18,7 @@ from stagectl.core.model import (
     model_stem,
 )
 from stagectl.core.policy import POLICY_FILE, Settings, settings_from_data
+from stagectl.core.stage import Stage
 from stagectl.display import quoted
 from stagectl.errors import FatalError
 from stagectl.load import schemas, yamlsafe
@@ -65,7 +66,7 @@ def parse_model(path: str, content: Content, spans: bool = False) -> Parsed:
             )
         return Rejected(path, tuple(violations))
     versions = tuple(
-        Version(number=entry["version"], stage=entry["stage"], fields=entry, index=index)
+        Version(number=entry["version"], stage=Stage(entry["stage"]), fields=entry, index=index)
         for index, entry in enumerate(data["versions"])
     )
     return ModelFile(path=path, name=data["name"], versions=versions, document=document)

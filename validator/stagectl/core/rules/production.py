@@ -6,14 +6,15 @@ from collections.abc import Iterator
 
 from stagectl.core.policy import Policy
 from stagectl.core.rules import Change, Finding, History, Rule, finding
+from stagectl.core.stage import Stage
 
 
 def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
     head, limit = change.head, policy.max_production
     if head is None or limit is None:
         return
-    live = [v for v in head.by_number().values() if v.stage == "production"]
-    was_live = {n for n, v in change.base.by_number().items() if v.stage == "production"} if change.base else set()
+    live = [v for v in head.by_number().values() if v.stage == Stage.PRODUCTION]
+    was_live = {n for n, v in change.base.by_number().items() if v.stage == Stage.PRODUCTION} if change.base else set()
     if len(live) <= limit or len(live) <= len(was_live):
         return  # not over the limit, or over it already at the base: not this change's doing
     numbers = ", ".join(str(v.number) for v in live)

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 
 from stagectl.core.policy import Policy
 from stagectl.core.rules import Change, Finding, History, Rule
+from stagectl.core.stage import Stage
 
 
 def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
     base = change.base
     if change.head is not None or base is None:
         return
-    live = [v for v in base.by_number().values() if v.stage != "archived"]
+    live = [v for v in base.by_number().values() if v.stage != Stage.ARCHIVED]
     if not live:
         return
     which = ", ".join(f"version {v.number} is {v.stage}" for v in live)

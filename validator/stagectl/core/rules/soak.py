@@ -7,6 +7,7 @@ from datetime import timedelta, timezone
 
 from stagectl.core.policy import Policy
 from stagectl.core.rules import Change, Finding, History, Rule, finding, shallow_note
+from stagectl.core.stage import Stage
 
 
 def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
@@ -16,7 +17,7 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]
     before = base.by_number()
     for number, version in head.by_number().items():
         old = before.get(number)
-        if version.stage != "production" or old is None or old.stage != "staging":
+        if version.stage != Stage.PRODUCTION or old is None or old.stage != Stage.STAGING:
             continue  # only staging -> production soaks; other ways in are judged as transitions
         since = history.staging_since(change.path, number)
         if since is None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from stagectl.core.model import NEW, STAGES, Version
+from stagectl.core.model import NEW, Version
 from stagectl.core.policy import Policy
 from stagectl.core.rules import Change, Finding, History, Rule, finding, shallow_note
+from stagectl.core.stage import STAGES, Stage
 
 
 def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
@@ -29,7 +30,7 @@ def refusal(from_stage: str, version: Version, policy: Policy, history: History,
     to_stage = version.stage
     if policy.allows(from_stage, to_stage):
         return None
-    if from_stage == "archived" and to_stage == "production":
+    if from_stage == Stage.ARCHIVED and to_stage == Stage.PRODUCTION:
         if not policy.rollback:
             instead = _via(from_stage, to_stage, policy)
             return f"archived → production is a rollback, and this repository's policy turns rollbacks off: {instead}"
@@ -53,7 +54,7 @@ def _via(from_stage: str, to_stage: str, policy: Policy) -> str:
             and policy.allows(from_stage, middle)
             and policy.allows(middle, to_stage)
         ):
-            prefix = f"skips {middle}: " if from_stage != "archived" else ""
+            prefix = f"skips {middle}: " if from_stage != Stage.ARCHIVED else ""
             return f"{prefix}move it to {middle} first"
     allowed = ", ".join(s for s in STAGES if policy.allows(from_stage, s)) or "nowhere"
     return f"is not allowed by the policy (from {from_stage} a version may move to: {allowed})"

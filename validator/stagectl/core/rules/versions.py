@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from stagectl.core.policy import Policy
 from stagectl.core.rules import Change, Finding, History, Rule, finding
+from stagectl.core.stage import Stage
 
 
 def duplicates(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
@@ -59,7 +60,7 @@ def removals(change: Change, policy: Policy, history: History) -> Iterator[Findi
 
 def _removed_message(number: int, stage: str) -> str:
     """An archived version is already as retired as a version gets: the only fix is to put it back."""
-    if stage == "archived":
+    if stage == Stage.ARCHIVED:
         return (
             f"version {number} (archived at the base) was removed: versions are never deleted, even archived "
             "ones: restore its entry as it is at the base"
