@@ -12,7 +12,7 @@ from stagectl.core.policy import POLICY_FILE, Policy
 from stagectl.errors import FatalError
 from stagectl.github import actions
 from stagectl.gitrepo.collect import Collected, collect
-from stagectl.gitrepo.gitio import INDEX, WORKTREE, GitRepo
+from stagectl.gitrepo.gitio import INDEX, WORKTREE, GitRepo, head_label
 from stagectl.gitrepo.stagelog import GitHistory, timelines
 from stagectl.gitrepo.targets import Request, Target, select
 from stagectl.report import CheckResult, Output, notes, reporter
@@ -28,7 +28,7 @@ def run(
     cwd: str | None = None,
 ) -> int:
     with GitRepo.discover(cwd) as repo:
-        target = select(repo, request, env)
+        target = select(repo, request, lambda: actions.event_base(env) if actions.in_actions(env) else None)
         collected = collect(repo, target)
         changed: list[FileChange] = [] if target.standalone else list(collected.files)
         policy = collected.settings.policy
@@ -40,12 +40,12 @@ def run(
         said = _notes(repo, target, collected, tuple(found + collected.violations), actions.in_actions(env))
         moves = summarise(changed, collected.settings.registry) if markdown else ()
         drawn = {m.model: m.path for m in moves if m.stages and not m.deleted}
-        pictures = timelines(repo, target.head, drawn) if target.head not in (INDEX, WORKTREE) else ()
+        pictures = timelines(repo, target.head, drawn) if isinstance(target.head, str) else ()
     approved, unmet, unjudged = _approvals(changed, policy, target, env, gate=not markdown)
     violations = tuple(sorted(found + collected.violations + unmet, key=Violation.sort_key))
     result = CheckResult(
         target.base,
-        target.head,
+        head_label(target.head),
         collected.files_checked,
         violations,
         said + unjudged,
@@ -80,7 +80,7 @@ def _approvals(
     if not needed:
         return (), [], ()
     pr = actions.pull_request(env)
-    if pr is None or target.head in ("INDEX", "WORKTREE"):
+    if pr is None or not isinstance(target.head, str):
         why = "with no pull request (the pull request's check judges it)"
         return (), [], tuple(approvals.not_judged(needed, why))
     from stagectl.github import api
@@ -107,11 +107,11 @@ def _notes(
     """Which policy judged a change that edits it; how to judge a branch when the working tree is clean
     (for a person at a terminal: a workflow says what it judges in its own file)."""
     if collected.policy_edited:
-        if target.head == WORKTREE:
+        if target.head is WORKTREE:
             return (notes.uncommitted_policy("the working tree"),)
-        return (notes.policy_edit(target.base, staged=target.head == INDEX),)
+        return (notes.policy_edit(target.base, staged=target.head is INDEX),)
     nothing_judged = not (collected.files_checked or violations)
-    if in_actions or target.head != WORKTREE or target.standalone or target.base is None or not nothing_judged:
+    if in_actions or target.head is not WORKTREE or target.standalone or target.base is None or not nothing_judged:
         return ()
     default = repo.default_branch()  # a git process only when there was nothing to judge
     if default is None or default[1] == target.base:

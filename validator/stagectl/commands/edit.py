@@ -23,7 +23,7 @@ from stagectl.display import printable
 from stagectl.errors import FatalError
 from stagectl.gitrepo.collect import policy_at
 from stagectl.gitrepo.contents import read, read_worktree
-from stagectl.gitrepo.gitio import GitRepo
+from stagectl.gitrepo.gitio import WORKTREE, GitRepo, head_label
 from stagectl.gitrepo.stagelog import GitHistory, stage_events
 from stagectl.load.parse import MODEL_SUFFIXES, check_name, parse_model
 from stagectl.report import CheckResult, Output, notes
@@ -121,7 +121,9 @@ def judge_edit(workspace: Workspace, after: bytes) -> list[Violation]:
 
 
 def _refuse(violations: list[Violation], path: str, out: TextIO, err: TextIO, why: str) -> int:
-    print_violations(CheckResult(None, "WORKTREE", 1, tuple(violations)), Output(out, err, os.environ, quiet=True))
+    print_violations(
+        CheckResult(None, head_label(WORKTREE), 1, tuple(violations)), Output(out, err, os.environ, quiet=True)
+    )
     err.write(f"stagectl: refused: {why}; {path} is unchanged\n")
     return 1
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from stagectl.errors import FatalError
+from stagectl.gitrepo.gitio import ZERO_SHAS
 
-ZERO_SHA = "0" * 40
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target", "pull_request_review")
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -46,7 +46,7 @@ def event_base(env: Mapping[str, str]) -> tuple[str, str] | None:
         sha = (payload.get("merge_group") or {}).get("base_sha")
     elif name == "push":
         sha = payload.get("before")
-        if sha == ZERO_SHA or sha == "0" * 64:
+        if sha in ZERO_SHAS:  # a new branch: nothing before it
             return None
     if not isinstance(sha, str) or not sha:
         raise FatalError(f"the {name} event payload names no base commit: pass --base REF")

@@ -25,6 +25,7 @@ from stagectl.gitrepo.gitio import (
     WORKTREE,
     Entry,
     GitRepo,
+    Head,
     PathChange,
     literal,
 )
@@ -68,7 +69,7 @@ def collect(repo: GitRepo, target: Target) -> Collected:
     for change in repo.diff(target.base, target.head, [base_dir, POLICY_FILE]):
         if change.path == POLICY_FILE:
             # The working tree's entry may only be stat-dirty (touched, same bytes): ask the file.
-            policy_edited = target.head != WORKTREE or repo.worktree_differs(change.path, change.base)
+            policy_edited = target.head is not WORKTREE or repo.worktree_differs(change.path, change.base)
             if policy_edited:
                 head = _head_settings(repo, change, violations)
         else:
@@ -357,7 +358,7 @@ def _parse(repo: GitRepo, path: str, entry: Entry) -> Parsed:
     return parse_model(path, read(repo, path, entry))
 
 
-def _add_twins(repo: GitRepo, head: str, files: list[FileChange]) -> None:
+def _add_twins(repo: GitRepo, head: Head, files: list[FileChange]) -> None:
     """Note changed model files that share a name with a sibling (fraud.yml, or Fraud.yaml, beside fraud.yaml).
 
     A sibling under the other suffix is looked up by its exact path. A sibling that differs only
@@ -388,14 +389,14 @@ def same_name(paths: Iterable[str]) -> dict[str, tuple[str, ...]]:
     return {p: tuple(q for q in group if q != p) for group in groups.values() if len(group) > 1 for p in group}
 
 
-def _model_files_in(repo: GitRepo, head: str, folder: str) -> list[str]:
+def _model_files_in(repo: GitRepo, head: Head, folder: str) -> list[str]:
     """The model files directly in `folder` at `head` (a commit, INDEX or WORKTREE): one listing."""
-    if head == WORKTREE:
+    if head is WORKTREE:
         try:
             names = os.listdir(os.path.join(repo.root, folder))
         except OSError:
             return []
-    elif head == INDEX:
+    elif head is INDEX:
         out = repo.run("ls-files", "-z", "--", *literal([folder + "/"]))
         depth = folder.count("/") + 1
         names = [p.rpartition("/")[2] for p in map(os.fsdecode, out.split(b"\0")) if p.count("/") == depth]

@@ -16,12 +16,30 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO
+from enum import Enum
+from typing import IO, Final
 
-from stagectl.errors import FatalError
+from stagectl.errors import FatalError, first_line
 
-INDEX = "INDEX"
-WORKTREE = "WORKTREE"
+
+class Uncommitted(Enum):
+    """A head that is not a commit: what `git commit` would record, or the files as they are."""
+
+    INDEX = "INDEX"
+    WORKTREE = "WORKTREE"
+
+
+INDEX: Final = Uncommitted.INDEX
+WORKTREE: Final = Uncommitted.WORKTREE
+Head = str | Uncommitted
+"""What a change leaves: a commit (its full sha), the index or the working tree."""
+
+
+def head_label(head: Head) -> str:
+    """The head as reports name it: the sha, `INDEX` or `WORKTREE`."""
+    return head.value if isinstance(head, Uncommitted) else head
+
+
 ZERO_SHAS = ("0" * 40, "0" * 64)
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _INLINE_REQUESTS = 64  # up to 64 x 65 bytes of requests are written at once, well inside a pipe
@@ -63,7 +81,7 @@ class GitRepo:
     def discover(cls, cwd: str | None = None) -> GitRepo:
         status, out, err = _git(cwd or os.getcwd(), ["rev-parse", "--show-toplevel", "--is-shallow-repository"])
         if status != 0:
-            raise FatalError(f"{_first_line(err)}: run stagectl inside your models repository")
+            raise FatalError(f"{_git_reason(err)}: run stagectl inside your models repository")
         root, _, shallow = out.decode("utf-8", "surrogateescape").rstrip("\n").rpartition("\n")
         return cls(root, shallow == "true")  # asked here, in the process every command starts anyway
 
@@ -82,7 +100,7 @@ class GitRepo:
         """Run git, returning stdout; a failure is a FatalError with git's own reason."""
         status, out, err = _git(self.root, list(args))
         if status not in allowed:
-            raise FatalError(f"git {args[0]} failed: {_first_line(err)}")
+            raise FatalError(f"git {args[0]} failed: {_git_reason(err)}")
         return out
 
     # -- revisions -----------------------------------------------------------------------------
@@ -139,7 +157,7 @@ class GitRepo:
 
     # -- what changed ----------------------------------------------------------------------------
 
-    def diff(self, base: str | None, head: str, paths: Sequence[str]) -> list[PathChange]:
+    def diff(self, base: str | None, head: Head, paths: Sequence[str]) -> list[PathChange]:
         """Paths under `paths` that differ between commit `base` (None: empty) and `head`.
 
         `head` is a commit, INDEX or WORKTREE. Renames are not detected: a renamed file is a
@@ -149,14 +167,14 @@ class GitRepo:
         tree = base or self.empty_tree()
         spec = ["--", *literal(paths)]
         index_options = ["-z", "--no-renames", "--ignore-submodules=none", "--ita-invisible-in-index"]
-        if head == INDEX:
+        if head is INDEX:
             out = self.run("diff-index", "--cached", *index_options, tree, *spec)
-        elif head == WORKTREE:
+        elif head is WORKTREE:
             out = self.run("diff-index", *index_options, tree, *spec)
         else:
             out = self.run("diff-tree", "-r", "-z", "--no-renames", "--ignore-submodules=none", tree, head, *spec)
-        changes = parse_raw(out, worktree=head == WORKTREE)
-        if head == WORKTREE:
+        changes = parse_raw(out, worktree=head is WORKTREE)
+        if head is WORKTREE:
             changes += [PathChange(path, None, Entry(self.worktree_mode(path), None)) for path in self.untracked(paths)]
         return changes
 
@@ -172,13 +190,13 @@ class GitRepo:
         out = self.run("ls-files", "-z", "--others", "--exclude-standard", "--", *literal(paths))
         return [_path(raw.rstrip(b"/")) for raw in out.split(b"\0") if raw]  # a nested repository ends in /
 
-    def entries(self, head: str, paths: Sequence[str]) -> dict[str, Entry]:
+    def entries(self, head: Head, paths: Sequence[str]) -> dict[str, Entry]:
         """The entries at these exact paths in a commit, the index or the working tree."""
         if not paths:
             return {}
-        if head == WORKTREE:
+        if head is WORKTREE:
             return {p: Entry(self.worktree_mode(p), None) for p in paths if os.path.lexists(os.path.join(self.root, p))}
-        if head == INDEX:
+        if head is INDEX:
             out = self.run("ls-files", "-z", "--stage", "--", *literal(paths))
             found = {}
             for record in out.split(b"\0"):
@@ -391,12 +409,10 @@ def parse_raw(out: bytes, worktree: bool) -> list[PathChange]:
     return changes
 
 
-def _first_line(text: object) -> str:
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
-    line = lines[0] if lines else "unknown error"
-    for prefix in ("stderr: '", "fatal: ", "error: "):
+def _git_reason(stderr: bytes) -> str:
+    """git's own first line, without its `fatal: ` / `error: ` label."""
+    line = first_line(stderr.decode("utf-8", "replace"))
+    for prefix in ("fatal: ", "error: "):
         if line.startswith(prefix):
             line = line[len(prefix) :]
-    return line.rstrip("'").strip()
+    return line.strip()

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from stagectl.errors import SHALLOW_HINT, FatalError
-from stagectl.github import actions
-from stagectl.gitrepo.gitio import INDEX, WORKTREE, GitRepo
+from stagectl.gitrepo.gitio import INDEX, WORKTREE, GitRepo, Head
 
 
 @dataclass(frozen=True)
 class Target:
     base: str | None  # a commit; None: nothing to compare against (no commits yet, or --all)
-    head: str  # a commit sha, INDEX or WORKTREE
+    head: Head
     standalone: bool = False  # --all: every model file judged on its own
 
 
@@ -27,7 +26,12 @@ class Request:
     all: bool = False
 
 
-def select(repo: GitRepo, request: Request, env: Mapping[str, str]) -> Target:
+EventBase = Callable[[], "tuple[str, str] | None"]
+"""The base commit and event name a CI event names (None: not in CI, or an event with no base); asked
+only when no flag chose what to compare."""
+
+
+def select(repo: GitRepo, request: Request, event_base: EventBase) -> Target:
     if request.all:
         return Target(None, WORKTREE, standalone=True)
     if request.staged:
@@ -37,16 +41,13 @@ def select(repo: GitRepo, request: Request, env: Mapping[str, str]) -> Target:
     if request.head is not None:
         head = _commit(repo, request.head, "--head")
         return Target(repo.first_parent(head), head)
-    if actions.in_actions(env):
-        found = actions.event_base(env)
-        if found is not None:
-            sha, event = found
-            base = repo.commit(sha)
-            if base is None:
-                raise FatalError(
-                    f"the base commit {sha[:12]} of the {event} event is not in this clone: {SHALLOW_HINT}"
-                )
-            return _pull_request(repo, base, None)
+    found = event_base()
+    if found is not None:
+        sha, event = found
+        base = repo.commit(sha)
+        if base is None:
+            raise FatalError(f"the base commit {sha[:12]} of the {event} event is not in this clone: {SHALLOW_HINT}")
+        return _pull_request(repo, base, None)
     return Target(repo.head(), WORKTREE)
 
 

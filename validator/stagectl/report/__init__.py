@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class CheckResult:
     base: str | None
-    head: str  # a commit sha, "INDEX" or "WORKTREE"
+    head: str  # a commit sha, "INDEX" or "WORKTREE" (gitio.head_label)
     files_checked: int
     violations: tuple[Violation, ...]
     notes: tuple[str, ...] = ()  # for people (stderr, annotations), never in the JSON
