@@ -37,12 +37,12 @@ def run(
         found += judge_settings(collected.settings_change)  # reads the head's model files as it goes
         markdown = fmt == "markdown"  # the comment also says which policy judged: one more git read
         policy_file = markdown and bool(target.base and repo.entries(target.base, [POLICY_FILE]).get(POLICY_FILE))
-        said = _notes(repo, target, collected, tuple(found + collected.violations), actions.in_actions(env))
+        said = _notes(repo, target, collected, (*found, *collected.violations), actions.in_actions(env))
         moves = summarise(changed, collected.settings.registry) if markdown else ()
         drawn = {m.model: m.path for m in moves if m.stages and not m.deleted}
         pictures = timelines(repo, target.head, drawn) if isinstance(target.head, str) else ()
     approved, unmet, unjudged = _approvals(changed, policy, target, env, gate=not markdown)
-    violations = tuple(sorted(found + collected.violations + unmet, key=Violation.sort_key))
+    violations = tuple(sorted([*found, *collected.violations, *unmet], key=Violation.sort_key))
     result = CheckResult(
         target.base,
         head_label(target.head),

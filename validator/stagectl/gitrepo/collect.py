@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 
 from stagectl.core.aliases import AliasMapping
 from stagectl.core.judge import FileChange
@@ -34,10 +34,27 @@ from stagectl.load.parse import MODEL_SUFFIXES, load_settings, parse_model, pars
 
 
 @dataclass(frozen=True)
+class StandaloneFiles:
+    """Every model file of a listing, each read and parsed as it is iterated (`check --all`).
+
+    Nothing is kept, so memory (and the garbage collector's work) stays flat however many files
+    there are; iterating again reads them again. Needs the repository open while iterated.
+    """
+
+    repo: GitRepo
+    models: tuple[tuple[str, Entry], ...]
+    twins: Mapping[str, tuple[str, ...]]
+
+    def __iter__(self) -> Iterator[FileChange]:
+        for path, entry in self.models:
+            yield FileChange(path, None, _parse(self.repo, path, entry), self.twins.get(path, ()))
+
+
+@dataclass(frozen=True)
 class Collected:
     settings: Settings  # the settings that judge: the base's (the work tree's for --all)
-    files: Iterable[FileChange] = field(default_factory=list)  # a list; read lazily, once, for --all
-    violations: list[Violation] = field(default_factory=list)  # found while collecting: policy, file-type
+    files: tuple[FileChange, ...] | StandaloneFiles = ()  # StandaloneFiles: --all, read as judged
+    violations: tuple[Violation, ...] = ()  # found while collecting: policy, file-type
     files_checked: int = 0
     settings_change: SettingsChange | None = None  # set when the change alters the registry mapping
     policy_edited: bool = False  # the change edits stagectl.yaml (which does not judge it)
@@ -77,26 +94,22 @@ def collect(repo: GitRepo, target: Target) -> Collected:
     head_dir = head.settings.models_dir if head else base_dir
     listing: dict[str, Entry] | None = None
     if head_dir == base_dir:
-        files = _changed_in_place(repo, in_folder, base_dir, violations)
+        changed = _changed_in_place(repo, in_folder, base_dir, violations)
     else:
         listing = _head_listing(repo, target, head_dir, None)
-        files = _moved(repo, target.base, base_dir, head_dir, listing, violations)
-    _add_twins(repo, target.head, files)
-    plain = Collected(settings, files, violations, len(files), policy_edited=policy_edited)
-    if head is None:
-        return plain
-    if listing is None and (_remaps(settings, head) or _names_models_dir(head)):
+        changed = _moved(repo, target.base, base_dir, head_dir, listing, violations)
+    files = _with_twins(repo, target.head, changed)
+    remap, also_read = None, 0
+    if head is not None and listing is None and (_remaps(settings, head) or _names_models_dir(head)):
         listing = _head_listing(repo, target, head_dir, in_folder)
-    if listing is None:
-        return plain
-    violations.extend(_missing_folder(head, listing))
-    if not _remaps(settings, head):
-        return plain
-    added = {change.path for change in files if change.base is None}  # no alias to move yet
-    paths = sorted(p for p in listing if classify(p, head_dir) == "model" and p not in added)
-    also_read = len(set(paths) - {change.path for change in files})  # read only for the mapping
-    remap = SettingsChange(settings, head.settings, head.document, _head_models(repo, paths, listing, files))
-    return replace(plain, files_checked=len(files) + also_read, settings_change=remap)
+    if head is not None and listing is not None:
+        violations.extend(_missing_folder(head, listing))
+        if _remaps(settings, head):
+            added = {change.path for change in files if change.base is None}  # no alias to move yet
+            paths = sorted(p for p in listing if classify(p, head_dir) == "model" and p not in added)
+            also_read = len(set(paths) - {change.path for change in files})  # read only for the mapping
+            remap = SettingsChange(settings, head.settings, head.document, _head_models(repo, paths, listing, files))
+    return Collected(settings, files, tuple(violations), len(files) + also_read, remap, policy_edited)
 
 
 def _remaps(base: Settings, head: _HeadSettings) -> bool:
@@ -189,7 +202,7 @@ def _head_listing(repo: GitRepo, target: Target, folder: str, changes: list[Path
 
 
 def _head_models(
-    repo: GitRepo, paths: list[str], listing: dict[str, Entry], files: list[FileChange]
+    repo: GitRepo, paths: list[str], listing: dict[str, Entry], files: tuple[FileChange, ...]
 ) -> Iterator[ModelFile]:
     """The valid model files at these head paths, one per model name (reusing what was already read).
 
@@ -286,9 +299,7 @@ def collect_worktree(repo: GitRepo) -> Collected:
     entries = _walk(repo, settings.models_dir)
     if head is not None:
         violations.extend(_missing_folder(head, entries))
-    collected = _collect_files(repo, settings, entries, lazy=True)
-    collected.violations.extend(violations)
-    return collected
+    return _collect_files(repo, settings, entries, lazy=True, found=tuple(violations))
 
 
 def collect_commit(repo: GitRepo, rev: str) -> Collected:
@@ -300,7 +311,9 @@ def collect_commit(repo: GitRepo, rev: str) -> Collected:
     return _collect_files(repo, settings, repo.tree(rev, settings.models_dir), lazy=False)
 
 
-def _collect_files(repo: GitRepo, settings: Settings, entries: dict[str, Entry], lazy: bool) -> Collected:
+def _collect_files(
+    repo: GitRepo, settings: Settings, entries: dict[str, Entry], lazy: bool, found: tuple[Violation, ...] = ()
+) -> Collected:
     """Every model file among `entries`, each standing alone.
 
     Lazily, each file is read, parsed and judged before the next is read, so memory (and the
@@ -317,13 +330,8 @@ def _collect_files(repo: GitRepo, settings: Settings, entries: dict[str, Entry],
             if problem:
                 violations.append(problem)
 
-    twins = same_name([path for path, _ in models])
-
-    def files() -> Iterator[FileChange]:
-        for path, entry in models:
-            yield FileChange(path, None, _parse(repo, path, entry), twins.get(path, ()))
-
-    return Collected(settings, files() if lazy else list(files()), violations, len(models))
+    files = StandaloneFiles(repo, tuple(models), same_name([path for path, _ in models]))
+    return Collected(settings, files if lazy else tuple(files), found + tuple(violations), len(models))
 
 
 def classify(path: str, models_dir: str) -> str:
@@ -358,7 +366,7 @@ def _parse(repo: GitRepo, path: str, entry: Entry) -> Parsed:
     return parse_model(path, read(repo, path, entry))
 
 
-def _add_twins(repo: GitRepo, head: Head, files: list[FileChange]) -> None:
+def _with_twins(repo: GitRepo, head: Head, files: list[FileChange]) -> tuple[FileChange, ...]:
     """Note changed model files that share a name with a sibling (fraud.yml, or Fraud.yaml, beside fraud.yaml).
 
     A sibling under the other suffix is looked up by its exact path. A sibling that differs only
@@ -367,15 +375,16 @@ def _add_twins(repo: GitRepo, head: Head, files: list[FileChange]) -> None:
     """
     present = [c for c in files if c.head is not None and not isinstance(c.head, Rejected)]
     if not present:
-        return
+        return tuple(files)
     found = set(repo.entries(head, sorted({p for c in present for p in _siblings(c.path)})))
     for folder in sorted({posixpath.dirname(c.path) for c in present if c.base is None}):
         found.update(_model_files_in(repo, head, folder))
     judged = {c.path for c in present}
     twins = same_name(found | judged)
-    for index, change in enumerate(files):
-        if change.path in judged and twins.get(change.path):
-            files[index] = replace(change, twins=twins[change.path])
+    return tuple(
+        replace(change, twins=twins[change.path]) if change.path in judged and twins.get(change.path) else change
+        for change in files
+    )
 
 
 def same_name(paths: Iterable[str]) -> dict[str, tuple[str, ...]]:
