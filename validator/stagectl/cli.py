@@ -255,7 +255,7 @@ def _edit(args: argparse.Namespace) -> int:
             return changes.register(model, args.source, args.run_id, Stage(args.stage), args.metric)
         return edit.plan_rollback(model, workspace)
 
-    return edit.run(args.model, plan, args.dry_run, sys.stdout, sys.stderr)
+    return edit.run(args.model, plan, args.dry_run, os.environ, sys.stdout, sys.stderr)
 
 
 def _new(args: argparse.Namespace) -> int:

@@ -16,7 +16,6 @@ from stagectl.core.events import StageEvent
 from stagectl.core.model import ModelFile, Version
 from stagectl.core.policy import Policy
 from stagectl.core.stage import Stage
-from stagectl.errors import FatalError
 
 
 class Refusal(Exception):
@@ -27,8 +26,9 @@ class NoEarlierProduction(Refusal):
     """A rollback found no earlier production version in the history it was given."""
 
 
-class NothingToDo(Exception):
-    """The file already says what was asked (exit 0)."""
+class BadRequest(Exception):
+    """What was asked means nothing for this file (no such version, a malformed metric): the command
+    cannot run (exit 2), which is the caller's to say; this module only says why."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,11 @@ class Edit:
 
     stages: tuple[StageChange, ...] = ()
     new_entry: dict[str, Any] = field(default_factory=dict)
+    already: str = ""  # nothing to change, and why: the file already says what was asked (exit 0)
+
+    @classmethod
+    def nothing(cls, why: str) -> Edit:
+        return cls(already=why)
 
     def describe(self) -> list[str]:
         lines = [f"version {c.version}: {c.from_stage} → {c.to_stage}" for c in self.stages]
@@ -58,7 +63,7 @@ def _version(model: ModelFile, number: int) -> Version:
     found = model.by_number().get(number)
     if found is None:
         known = ", ".join(str(n) for n in sorted(model.by_number())) or "none yet"
-        raise FatalError(f"{model.name} has no version {number} (versions: {known})")
+        raise BadRequest(f"{model.name} has no version {number} (versions: {known})")
     return found
 
 
@@ -71,11 +76,11 @@ def promote(model: ModelFile, number: int, to_stage: Stage | None, policy: Polic
     version = _version(model, number)
     target = to_stage or version.stage.next
     if target is None:
-        raise FatalError(
+        raise BadRequest(
             f"version {number} of {model.name} is {version.stage}: say where it goes with --to staging|production"
         )
     if target == version.stage:
-        raise NothingToDo(f"version {number} of {model.name} is already in {target}")
+        return Edit.nothing(f"version {number} of {model.name} is already in {target}")
     changes = [_move(version, target)]
     if target == Stage.PRODUCTION and policy.max_production is not None:
         others = sorted(
@@ -90,7 +95,7 @@ def promote(model: ModelFile, number: int, to_stage: Stage | None, policy: Polic
 def archive(model: ModelFile, number: int) -> Edit:
     version = _version(model, number)
     if version.stage == Stage.ARCHIVED:
-        raise NothingToDo(f"version {number} of {model.name} is already archived")
+        return Edit.nothing(f"version {number} of {model.name} is already archived")
     return Edit(stages=(_move(version, Stage.ARCHIVED),))
 
 
@@ -120,7 +125,7 @@ def rollback(model: ModelFile, events: Sequence[StageEvent]) -> Edit:
 def register(model: ModelFile, source: str, run_id: str | None, stage: Stage, metrics: Sequence[str] = ()) -> Edit:
     """A new version numbered one above the highest in the file; `metrics` as NAME=NUMBER."""
     if not stage.is_start:
-        raise FatalError(f"a new version starts in none or staging, not {stage}")
+        raise BadRequest(f"a new version starts in none or staging, not {stage}")
     number = max(model.by_number(), default=0) + 1
     entry: dict[str, Any] = {"version": number, "stage": stage.value, "source": source}
     if run_id:
@@ -135,9 +140,9 @@ def _metric(text: str) -> tuple[str, float]:
     try:
         number = float(value)
     except ValueError:
-        raise FatalError(f"--metric {text!r} is not NAME=NUMBER (e.g. auc=0.93)") from None
+        raise BadRequest(f"--metric {text!r} is not NAME=NUMBER (e.g. auc=0.93)") from None
     if not name.strip() or number != number or number in (float("inf"), float("-inf")):
-        raise FatalError(f"--metric {text!r} is not NAME=NUMBER (e.g. auc=0.93)")
+        raise BadRequest(f"--metric {text!r} is not NAME=NUMBER (e.g. auc=0.93)")
     return name.strip(), int(number) if number.is_integer() and "." not in value else number
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import difflib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TextIO
 
 from stagectl.authoring import changes, inplace
-from stagectl.authoring.changes import Edit, NothingToDo, Refusal
+from stagectl.authoring.changes import BadRequest, Edit, Refusal
 from stagectl.core.judge import FileChange, judge
 from stagectl.core.model import ModelFile, Rejected, Violation
 from stagectl.core.policy import POLICY_FILE, Settings
@@ -57,7 +57,15 @@ def find_model(root: str, models_dir: str, name: str) -> str | None:
     return None
 
 
-def run(name: str, planner: Planner, dry_run: bool, out: TextIO, err: TextIO, cwd: str | None = None) -> int:
+def run(
+    name: str,
+    planner: Planner,
+    dry_run: bool,
+    env: Mapping[str, str],
+    out: TextIO,
+    err: TextIO,
+    cwd: str | None = None,
+) -> int:
     check_name(name)
     with GitRepo.discover(cwd) as repo:
         head = repo.head()
@@ -72,19 +80,27 @@ def run(name: str, planner: Planner, dry_run: bool, out: TextIO, err: TextIO, cw
         current = parse_model(path, before, spans=True)
         if isinstance(current, Rejected) or not isinstance(before, bytes):
             violations = list(current.violations) if isinstance(current, Rejected) else []
-            return _refuse(violations, path, out, err, "the file does not pass check: fix it first")
+            return _refuse(
+                violations, path, Output(out, err, env, quiet=True), "the file does not pass check: fix it first"
+            )
         try:
             change = planner(current, workspace)
-            after = apply(before, current, change)
-        except NothingToDo as nothing:
-            err.write(f"stagectl: {nothing}: nothing to change\n")
+        except BadRequest as bad:
+            raise FatalError(str(bad)) from None
+        except Refusal as refusal:
+            err.write(f"stagectl: {refusal}; {path} is unchanged\n")
+            return 1
+        if change.already:
+            err.write(f"stagectl: {change.already}: nothing to change\n")
             return 0
-        except (Refusal, inplace.EditError) as refusal:
+        try:
+            after = edited(before, current, change)
+        except inplace.EditError as refusal:
             err.write(f"stagectl: {refusal}; {path} is unchanged\n")
             return 1
         violations = judge_edit(workspace, after)
     if violations:
-        return _refuse(violations, path, out, err, "the policy rejects this edit")
+        return _refuse(violations, path, Output(out, err, env, quiet=True), "the policy rejects this edit")
     if dry_run:
         out.writelines(_diff(path, before, after))
         return 0
@@ -105,7 +121,8 @@ def plan_rollback(model: ModelFile, workspace: Workspace) -> Edit:
         raise Refusal(f"{refusal}{note}") from None
 
 
-def apply(before: bytes, current: ModelFile, change: Edit) -> bytes:
+def edited(before: bytes, current: ModelFile, change: Edit) -> bytes:
+    """The file's bytes with `change` written in, everything else as it was."""
     if change.new_entry:
         return inplace.append_version(before, current.document, change.new_entry)
     return inplace.set_stages(before, current.document, {c.index: c.to_stage for c in change.stages})
@@ -120,11 +137,9 @@ def judge_edit(workspace: Workspace, after: bytes) -> list[Violation]:
     return judge([FileChange(path, base, head)], workspace.settings.policy, GitHistory(repo, workspace.head))
 
 
-def _refuse(violations: list[Violation], path: str, out: TextIO, err: TextIO, why: str) -> int:
-    print_violations(
-        CheckResult(None, head_label(WORKTREE), 1, tuple(violations)), Output(out, err, os.environ, quiet=True)
-    )
-    err.write(f"stagectl: refused: {why}; {path} is unchanged\n")
+def _refuse(violations: list[Violation], path: str, output: Output, why: str) -> int:
+    print_violations(CheckResult(None, head_label(WORKTREE), 1, tuple(violations)), output)
+    output.err.write(f"stagectl: refused: {why}; {path} is unchanged\n")
     return 1
 
 
