@@ -57,6 +57,8 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+# The reporter registry: `--format` name -> the module in report/ whose `report` writes it. A new
+# format is one module and one line here; cli.py reads the choices from FORMATS, lazily.
 _MODULES = {"text": "text", "json": "jsonout", "github": "annotations", "sarif": "sarif", "markdown": "markdown"}
 
 FORMATS = tuple(_MODULES)
@@ -67,11 +69,6 @@ def reporter(name: str) -> Reporter:
     module = importlib.import_module(f"stagectl.report.{_MODULES[name]}")
     found: Reporter = module.report
     return found
-
-
-def reporters() -> dict[str, Reporter]:
-    """Format name -> reporter."""
-    return {name: reporter(name) for name in FORMATS}
 
 
 SUMMARY_BYTES = 512 * 1024  # GitHub refuses a step summary over 1 MiB; other steps may append too

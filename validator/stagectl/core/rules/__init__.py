@@ -6,12 +6,12 @@ the caller answers lazily (only a rollback asks).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
 
-from stagectl.core.model import Document, ModelFile, Path, Violation
+from stagectl.core.model import Document, ModelFile, Path, Version, Violation
 from stagectl.core.policy import Policy, Settings
 from stagectl.errors import SHALLOW_NOTE
 
@@ -25,6 +25,14 @@ class Change:
     head: ModelFile | None
     twins: tuple[str, ...] = ()  # other files in the models folder for the same model name
     moved_to: str | None = None  # the head's models folder, when the change moves the folder
+
+    def versions(self) -> Iterator[tuple[Version | None, Version]]:
+        """Each version at the head beside the same version at the base (None: new in this change)."""
+        if self.head is None:
+            return
+        before = self.base.by_number() if self.base is not None else {}
+        for number, version in self.head.by_number().items():
+            yield before.get(number), version
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,8 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]
     head = change.head
     if head is None or not policy.gates:
         return
-    before = change.base.by_number() if change.base else {}
-    for number, version in head.by_number().items():
-        old = before.get(number)
+    for old, version in change.versions():
+        number = version.number
         from_stage = old.stage if old else NEW
         gate = policy.gates.get(version.stage)
         if from_stage == version.stage or not gate:

@@ -14,9 +14,8 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]
     base, head = change.base, change.head
     if base is None or head is None:
         return
-    before = base.by_number()
-    for number, version in head.by_number().items():
-        old = before.get(number)
+    for old, version in change.versions():
+        number = version.number
         if old is None:
             continue
         for field in policy.immutable:

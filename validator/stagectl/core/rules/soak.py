@@ -14,9 +14,8 @@ def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]
     base, head, hours = change.base, change.head, policy.min_staging_hours
     if base is None or head is None or hours is None:
         return
-    before = base.by_number()
-    for number, version in head.by_number().items():
-        old = before.get(number)
+    for old, version in change.versions():
+        number = version.number
         if version.stage != Stage.PRODUCTION or old is None or old.stage != Stage.STAGING:
             continue  # only staging -> production soaks; other ways in are judged as transitions
         since = history.staging_since(change.path, number)

@@ -11,12 +11,11 @@ from stagectl.core.stage import STAGES, Stage
 
 
 def check(change: Change, policy: Policy, history: History) -> Iterator[Finding]:
-    base, head = change.base, change.head
+    head = change.head
     if head is None:
         return
-    before = base.by_number() if base is not None else {}
-    for number, version in head.by_number().items():
-        old = before.get(number)
+    for old, version in change.versions():
+        number = version.number
         from_stage = old.stage if old is not None else NEW
         if from_stage == version.stage:
             continue
