@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import difflib
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TextIO
 
 from stagectl.authoring import changes, inplace
 from stagectl.authoring.changes import BadRequest, Edit, Refusal
+from stagectl.authoring.files import find_model, write_atomically
 from stagectl.core.judge import FileChange, judge
 from stagectl.core.model import ModelFile, Rejected, Violation
 from stagectl.core.policy import POLICY_FILE, Settings
@@ -25,7 +25,7 @@ from stagectl.gitrepo.collect import policy_at
 from stagectl.gitrepo.contents import read, read_worktree
 from stagectl.gitrepo.gitio import WORKTREE, GitRepo, head_label
 from stagectl.gitrepo.stagelog import GitHistory, stage_events
-from stagectl.load.parse import MODEL_SUFFIXES, check_name, parse_model
+from stagectl.load.parse import check_name, parse_model
 from stagectl.report import CheckResult, Output, notes
 from stagectl.report.text import report as print_violations
 
@@ -41,20 +41,6 @@ class Workspace:
 
 
 Planner = Callable[[ModelFile, Workspace], Edit]
-
-
-def find_model(root: str, models_dir: str, name: str) -> str | None:
-    """The model's file in the working tree, if any; the models folder must be a real folder (or absent)."""
-    folder = os.path.join(root, models_dir)
-    if os.path.islink(folder):
-        raise FatalError(f"{models_dir} is a symbolic link: the models folder must be a real folder")
-    if os.path.lexists(folder) and not os.path.isdir(folder):
-        raise FatalError(f"{models_dir} is not a folder: model files live in {models_dir}/")
-    for suffix in MODEL_SUFFIXES:
-        path = f"{models_dir}/{name}{suffix}"
-        if os.path.lexists(os.path.join(root, path)):
-            return path
-    return None
 
 
 def run(
@@ -156,21 +142,3 @@ def _shown(line: str) -> str:
         if line.endswith(ending):
             return printable(line.removesuffix(ending)) + ending
     return printable(line) + "\n\\ No newline at end of file\n"
-
-
-def write_atomically(full_path: str, data: bytes) -> None:
-    """Replace the file in one step: a crash leaves the old file or the new one, never half of one."""
-    folder = os.path.dirname(full_path)
-    mode = os.stat(full_path).st_mode & 0o7777 if os.path.exists(full_path) else 0o644
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".stagectl-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, full_path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise

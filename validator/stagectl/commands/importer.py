@@ -11,7 +11,7 @@ from collections.abc import Mapping as EnvMapping
 from collections.abc import Sequence
 from typing import TextIO
 
-from stagectl.commands.edit import write_atomically
+from stagectl.authoring.files import write_atomically
 from stagectl.core.aliases import AliasMapping
 from stagectl.core.model import ModelFile
 from stagectl.core.stage import Stage

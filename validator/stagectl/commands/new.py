@@ -6,7 +6,7 @@ import os
 from typing import TextIO
 
 from stagectl.authoring import changes
-from stagectl.commands.edit import find_model, write_atomically
+from stagectl.authoring.files import find_model, write_atomically
 from stagectl.core.model import model_stem
 from stagectl.gitrepo.collect import base_settings
 from stagectl.gitrepo.gitio import GitRepo
