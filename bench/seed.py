@@ -180,8 +180,21 @@ def fill_registry(uri: str, models: int, versions: int, applied: str) -> None:
             for table, values in rows.items():
                 if values:
                     connection.execute(tables[table].insert(), values)
+        if store.engine.dialect.name == "postgresql":
+            analyze(store.engine, list(tables))
     finally:
         store.engine.dispose()
+
+
+def analyze(engine: Any, tables: list[str]) -> None:
+    """Give PostgreSQL's planner statistics for the rows just loaded, as autovacuum gives a registry
+    filled over time. Without them, MLflow's listing of 1,000 registered models took a 4-worker
+    server 64 s here (past stagectl's 15 s request time-out); after ANALYZE, 2.4 s."""
+    import sqlalchemy as sa
+
+    with engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.execute(sa.text("ANALYZE " + ", ".join(tables)))
 
 
 # -- checking the fill against a real apply ----------------------------------------------------------------
