@@ -213,14 +213,18 @@ def prepare(
             err.write(f"stagectl: note: {notice}\n")
         workers = location.workers_for(uri)
         listing = listing or not names or len(wanted) > FEW
-        states, unread, registered = read_state(registry, wanted, listing, workers)
+        states, unread, registered = read_state(registry, wanted, listing, workers, removed_too=not names)
         records = {
             name: state.tags[TAG_APPLIED] for name, state in states.items() if state and TAG_APPLIED in state.tags
         }
         same = unchanged(repo, view, records)  # applied, and the file unchanged since: no need to read it
+        # A model the registry records whose file is gone: its removal is judged (model-removed), unless
+        # it was already gone at the record (a removal applied before): then it is left alone.
+        removed = sorted(name for name in states if name not in view.files and name not in same)
+        wanted = [*(name for name in wanted if name in view.files), *removed]
         verdicts = judge_all(repo, view, records, [n for n in wanted if n in states and n not in same])
         desired = desired_from(repo, verdicts)
-    for name in same:
+    for name in same & set(view.files):
         state = states[name]
         assert state is not None
         desired[name] = as_applied(state, view.files[name][0])
@@ -245,7 +249,7 @@ def prepare(
         {v.name: v for v in verdicts},
         others,
         registered,
-        set(view.files),
+        set(view.files) | set(removed),
         tuple(Problem("", None, f"{v.file}: {v.message}", v.rule) for v in view.strays),
         invalid,
     )
@@ -255,23 +259,27 @@ FEW = 20  # models named with --model up to which each is read on its own rather
 
 
 def read_state(
-    registry: Registry | EmptyRegistry, wanted: Sequence[str], listing: bool, workers: int
+    registry: Registry | EmptyRegistry, wanted: Sequence[str], listing: bool, workers: int, removed_too: bool = False
 ) -> tuple[dict[str, ActualModel | None], dict[str, Problem], set[str]]:
     """The registry's state of the models wanted (None: not registered), the models it could not be
     read for, and the names of every registered model (with `listing`; else those wanted).
+    `removed_too`: also every other model that stagectl applied (it has a `stagectl.applied` record).
 
     With `listing`, a handful of requests for any number of models: paged listings of every model
     and of every version. Without, each model is read on its own (a few named on the command line).
     """
     if not listing:
-        states, unread = read_models(registry, wanted, workers)
-        return states, unread, set(wanted)
+        read, unread = read_models(registry, wanted, workers)
+        return read, unread, set(wanted)
     try:
         everything = registry.read_all()
     except Exception as error:
         message = f"cannot read it from the registry: {reason(error)}"
         return {}, {name: Problem(name, None, message) for name in wanted}, set()
-    return {name: everything.get(name) for name in wanted}, {}, set(everything)
+    states: dict[str, ActualModel | None] = {name: everything.get(name) for name in wanted}
+    if removed_too:
+        states |= {name: state for name, state in everything.items() if TAG_APPLIED in state.tags}
+    return states, {}, set(everything)
 
 
 def refusal_problems(verdict: Verdict) -> tuple[Problem, ...]:
