@@ -24,8 +24,18 @@ from typing import Any, TypeVar
 
 from stagectl.display import printable
 from stagectl.errors import FatalError
+from stagectl.registry.actions import (
+    Action,
+    CreateModel,
+    CreateVersion,
+    DeleteAlias,
+    SetAlias,
+    SetStage,
+    SetTag,
+    UpdateDescription,
+    assert_never,
+)
 from stagectl.registry.mapping import TAG_LOCK, TAG_NEXT_VERSION
-from stagectl.registry.plan import Action, unknown_action
 from stagectl.registry.state import ActualModel, ActualVersion, text_or_none
 
 T = TypeVar("T")
@@ -68,7 +78,9 @@ ENVIRONMENT = ("MLFLOW_LOGGING_LEVEL", "MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLO
 @contextlib.contextmanager
 def quiet_mlflow() -> Iterator[None]:
     """While a command talks to MLflow: its HTTP client bounded (no retries of its own, short
-    timeouts), its warnings and log lines off. Undone afterwards; MLflow need not be imported.
+    timeouts), its warnings and log lines off, the registry URIs' secrets (`hide_secrets_of`) cut
+    from messages. All undone afterwards, so a caller's process is left as it was; MLflow need not
+    be imported. Nothing else changes process-wide state: the client's constructor does not.
 
     MLflow reads these variables at each request, so they hold for every call in the scope. Its
     FutureWarnings (stages are deprecated: stagectl says so itself, once), its dependencies'
@@ -78,6 +90,7 @@ def quiet_mlflow() -> Iterator[None]:
     logging is disabled up to ERROR instead.
     """
     saved = {key: os.environ.get(key) for key in ENVIRONMENT}
+    secrets = set(_HIDDEN)
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     timeout = os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT", "")
@@ -90,6 +103,7 @@ def quiet_mlflow() -> Iterator[None]:
             warnings.simplefilter("ignore")
             yield
     finally:
+        _HIDDEN.intersection_update(secrets)  # the run's URIs' secrets are hidden during the run only
         logging.disable(disabled)
         for key, value in saved.items():
             if value is None:
@@ -108,7 +122,6 @@ class Registry:
             raise FatalError(not_importable(error)) from None
 
         self.uri = uri
-        hide_secrets_of(uri)
         self._remote = uri.startswith(("http://", "https://"))
         try:
             with no_engine_retries(uri):
@@ -255,39 +268,37 @@ class Registry:
         """Run one planned write. Every write but create-version is safe to repeat."""
         client = self._writer
         name, number = action.model, str(action.version)
-        kind = action.action
-        match kind:
-            case "create-model":
+        match action:
+            case CreateModel():
                 return self._create_model(action)
-            case "create-version":
+            case CreateVersion():
                 return self._create_version(action)
-            case "update-model" if action.version is None:
-                self._call(client.update_registered_model, name, description=action.value, write=True)
-            case "update-model":
-                self._call(client.update_model_version, name, number, description=action.value, write=True)
-            case "set-tag" if action.version is None:
+            case UpdateDescription(version=None):
+                self._call(client.update_registered_model, name, description=action.description, write=True)
+            case UpdateDescription():
+                self._call(client.update_model_version, name, number, description=action.description, write=True)
+            case SetTag(version=None):
                 self._call(client.set_registered_model_tag, name, action.key, action.value, write=True)
-            case "set-tag":
+            case SetTag():
                 self._call(client.set_model_version_tag, name, number, action.key, action.value, write=True)
-            case "set-alias":
-                self._call(client.set_registered_model_alias, name, action.key, number, write=True)
-            case "delete-alias":
-                self._call(client.delete_registered_model_alias, name, action.key, write=True)
-            case "set-stage":
-                stage = action.value
+            case SetAlias():
+                self._call(client.set_registered_model_alias, name, action.alias, number, write=True)
+            case DeleteAlias():
+                self._call(client.delete_registered_model_alias, name, action.alias, write=True)
+            case SetStage():
                 self._call(
                     client.transition_model_version_stage,
                     name,
                     number,
-                    stage,
+                    action.stage,
                     archive_existing_versions=False,
                     write=True,
                 )
             case _:
-                unknown_action(kind)
+                assert_never(action)
         return Outcome()
 
-    def _create_model(self, action: Action) -> Outcome:
+    def _create_model(self, action: CreateModel) -> Outcome:
         try:
             self._call(
                 self._writer.create_registered_model,
@@ -314,7 +325,7 @@ class Registry:
         except Exception:
             return  # an unreleased lease expires on its own
 
-    def _create_version(self, action: Action) -> Outcome:
+    def _create_version(self, action: CreateVersion) -> Outcome:
         """Create a version at most once, under the number git gives it.
 
         Not retried blindly: after a failure whose answer was lost, the registry is read again and
@@ -335,7 +346,7 @@ class Registry:
         )
         return self._settle(action, made if isinstance(made, int) else int(made.version))
 
-    def _landed(self, action: Action) -> int | None:
+    def _landed(self, action: CreateVersion) -> int | None:
         """After a lost answer: the number of a version with this source and run id made since, if any."""
         try:
             state = self.read(action.model)
@@ -347,7 +358,7 @@ class Registry:
                 return number
         return None
 
-    def _settle(self, action: Action, got: int) -> Outcome:
+    def _settle(self, action: CreateVersion, got: int) -> Outcome:
         """MLflow gave the new version `got`; right when it is the number git says."""
         expected = action.version
         assert expected is not None
@@ -582,7 +593,8 @@ _HIDDEN: set[str] = set()  # the secrets of the registry URIs this process opene
 
 
 def hide_secrets_of(uri: str) -> None:
-    """Whatever redact() hides in `uri` is also cut from every message first_line() makes of an error."""
+    """Whatever redact() hides in `uri` is also cut from every message first_line() makes of an error,
+    until the `quiet_mlflow` scope it is called in ends."""
     parts = _split(uri)
     if parts is None:
         return
