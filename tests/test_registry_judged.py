@@ -289,3 +289,19 @@ def test_a_legal_removal_applies_the_archive_before_it_and_then_leaves_the_model
     again = apply(repo)
     assert again.code == 0 and again.json()["actions"] == [] and again.json()["models"] == []
     assert stagectl(repo, "diff", "--format", "json").json()["unmanaged"] == ["fraud"]
+
+
+def test_a_model_another_repository_applied_to_the_same_registry_is_left_alone(repo: Repo, tmp_path: Path) -> None:
+    """A registry shared by two models repositories: neither judges the other's models as removed."""
+    repo.write("models/fraud.yaml", simple("fraud", (1, "staging")))
+    repo.commit("fraud")
+    assert apply(repo).code == 0
+    uri = sqlite_uri(repo.path / "mlflow.db")
+    other = init_repo(tmp_path / "other")
+    other.write("models/churn.yaml", simple("churn", (1, "staging")))
+    other.commit("churn, in another repository")
+    result = stagectl(other, "apply", "--registry", uri, "--format", "json")
+    assert result.code == 0, result.out
+    assert errors(result) == [] and {m["model"] for m in result.json()["models"]} == {"churn"}
+    assert stagectl(other, "diff", "--registry", uri, "--format", "json").json()["unmanaged"] == ["fraud"]
+    assert apply(repo).json()["actions"] == []

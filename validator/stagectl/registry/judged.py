@@ -260,6 +260,17 @@ def unchanged(repo: GitRepo, view: HeadView, records: Mapping[str, str]) -> set[
     return same
 
 
+def removed(repo: GitRepo, view: HeadView, records: Mapping[str, str]) -> list[str]:
+    """The models whose file is gone at HEAD and whose record is a commit on HEAD's first-parent
+    line: applied from this branch, then deleted. A registry may be shared by several repositories,
+    so a model recorded from a commit that is not on this line is someone else's: left alone."""
+    gone = {name: record for name, record in records.items() if name not in view.files}
+    if not gone:
+        return []
+    line = set(repo.run("rev-list", "--first-parent", view.head).decode().split())
+    return sorted(name for name, record in gone.items() if record in line)
+
+
 def _moves_models(repo: GitRepo, commit: str) -> bool:
     """Whether `commit` changed the models folder stagectl.yaml names (every model's file moves with it)."""
     before, after = settings_at(repo, repo.first_parent(commit)), settings_at(repo, commit)

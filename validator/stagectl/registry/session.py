@@ -24,7 +24,7 @@ from stagectl.registry import location
 from stagectl.registry.apply import ModelResult, apply_models, plan_models, read_models, reason
 from stagectl.registry.client import Registry, hide_secrets_of, quiet_mlflow, redact
 from stagectl.registry.desired import DesiredModel
-from stagectl.registry.judged import NEVER_BACKWARDS, Verdict, judge_all, read_head, unchanged
+from stagectl.registry.judged import NEVER_BACKWARDS, Verdict, judge_all, read_head, removed, unchanged
 from stagectl.registry.mapping import TAG_APPLIED, Mapping
 from stagectl.registry.plan import Finding, ModelPlan
 from stagectl.registry.report import (
@@ -225,11 +225,13 @@ def prepare(
         records = {
             name: state.tags[TAG_APPLIED] for name, state in states.items() if state and TAG_APPLIED in state.tags
         }
+        # A model applied from this branch whose file is gone: its removal is judged (model-removed),
+        # unless the file was gone at the record already (a removal applied before): left alone then.
+        gone = removed(repo, view, records)
+        records = {name: record for name, record in records.items() if name in view.files or name in gone}
         same = unchanged(repo, view, records)  # applied, and the file unchanged since: no need to read it
-        # A model the registry records whose file is gone: its removal is judged (model-removed), unless
-        # it was already gone at the record (a removal applied before): then it is left alone.
-        removed = sorted(name for name in states if name not in view.files and name not in same)
-        wanted = [*(name for name in wanted if name in view.files), *removed]
+        gone = [name for name in gone if name not in same]
+        wanted = [*(name for name in wanted if name in view.files), *gone]
         verdicts = judge_all(repo, view, records, [n for n in wanted if n in states and n not in same])
         desired = desired_from(repo, verdicts)
     for name in same & set(view.files):
@@ -257,7 +259,7 @@ def prepare(
         {v.name: v for v in verdicts},
         others,
         registered,
-        set(view.files) | set(removed),
+        set(view.files) | set(gone),
         tuple(Finding("", None, f"{v.file}: {v.message}", v.rule) for v in view.strays),
         invalid,
     )
