@@ -231,7 +231,7 @@ def prepare(
         records = {name: record for name, record in records.items() if name in view.files or name in gone}
         same = unchanged(repo, view, records)  # applied, and the file unchanged since: no need to read it
         gone = [name for name in gone if name not in same]
-        wanted = [*(name for name in wanted if name in view.files), *gone]
+        wanted = [*wanted, *gone]
         verdicts = judge_all(repo, view, records, [n for n in wanted if n in states and n not in same])
         desired = desired_from(repo, verdicts)
     for name in same & set(view.files):
