@@ -283,18 +283,6 @@ def test_relative_sqlite_paths_are_taken_from_the_repository_root() -> None:
     )
 
 
-def test_a_lease_is_held_until_it_expires() -> None:
-    from stagectl.registry.lease import holder as _holder
-
-    def model(lease: str) -> ActualModel:
-        return ActualModel("m", tags=MappingProxyType({"stagectl.lock": lease}))
-
-    assert _holder(model("abc 1000"), now=999.0) == "abc"
-    assert _holder(model("abc 1000"), now=1001.0) is None  # expired: a crashed apply blocks nobody for long
-    assert _holder(model("garbage"), now=0.0) is None
-    assert _holder(None, now=0.0) is None
-
-
 def test_mlflow_errors_are_shortened_and_classified() -> None:
     from stagectl.registry.client import classify, first_line, redact
 
