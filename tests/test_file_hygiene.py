@@ -6,7 +6,7 @@ import pytest
 
 from conftest import Repo, model_yaml
 from registry_helpers import client, sqlite_uri, stagectl
-from stagectl import schemas
+from stagectl.load import schemas
 
 pytest_plugins = ["mlflow_fixtures"]
 

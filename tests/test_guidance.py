@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Repo, model_yaml, run_stagectl
-from stagectl import yamlsafe
+from stagectl.load import yamlsafe
 
 POLICY_NOTE = "stagectl: note: stagectl.yaml has uncommitted changes"
 

@@ -11,9 +11,11 @@ from types import MappingProxyType
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stagectl.model import ModelFile
-from stagectl.parse import parse_model
-from stagectl.policy import RegistrySettings
+from stagectl.core.aliases import TAG_COMMIT, TAG_NEXT_VERSION, TAG_STAGE
+from stagectl.core.aliases import AliasMapping as Mapping
+from stagectl.core.model import ModelFile
+from stagectl.core.policy import RegistrySettings
+from stagectl.load.parse import parse_model
 from stagectl.registry import location
 from stagectl.registry.actions import (
     Action,
@@ -29,7 +31,6 @@ from stagectl.registry.actions import (
 )
 from stagectl.registry.desired import DesiredModel, DesiredVersion
 from stagectl.registry.importer import import_model, infer_stages, scalar
-from stagectl.registry.mapping import TAG_COMMIT, TAG_NEXT_VERSION, TAG_STAGE, Mapping
 from stagectl.registry.plan import plan_model
 from stagectl.registry.state import ActualModel, ActualVersion
 

@@ -16,11 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+from stagectl.core.aliases import AliasMapping
 from stagectl.registry.actions import Action, assert_never, reverts
 from stagectl.registry.client import AlreadyExists, Conflict, Outcome, RegistryError, first_line
 from stagectl.registry.desired import DesiredModel
 from stagectl.registry.lease import Acquired, Again, Lease, Registered, Wait, Write
-from stagectl.registry.mapping import Mapping as AliasMapping
 from stagectl.registry.plan import Finding, ModelPlan, plan_model
 from stagectl.registry.state import ActualModel
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from stagectl.core.aliases import TAG_LOCK, TAG_NEXT_VERSION
 from stagectl.display import printable
 from stagectl.errors import FatalError
 from stagectl.registry.actions import (
@@ -35,7 +36,6 @@ from stagectl.registry.actions import (
     UpdateDescription,
     assert_never,
 )
-from stagectl.registry.mapping import TAG_LOCK, TAG_NEXT_VERSION
 from stagectl.registry.state import ActualModel, ActualVersion, text_or_none
 
 T = TypeVar("T")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from stagectl.model import ModelFile
+from stagectl.core.model import ModelFile
 
 Tags = Mapping[str, str]
 NO_TAGS: Tags = MappingProxyType({})

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stagectl.authoring.yamltext import scalar
+from stagectl.core.aliases import AliasMapping as Mapping  # the registry engineer renames the uses
+from stagectl.core.aliases import is_bookkeeping, our_stage
 from stagectl.registry.desired import Tags
-from stagectl.registry.mapping import Mapping, is_bookkeeping, our_stage
 from stagectl.registry.state import ActualModel
-from stagectl.yamltext import scalar
 
 
 @dataclass(frozen=True)

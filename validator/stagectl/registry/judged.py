@@ -19,17 +19,18 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from stagectl.collect import classify
-from stagectl.contents import read
+from stagectl.core.events import parse_date
+from stagectl.core.judge import FileChange, judge
+from stagectl.core.model import ModelFile, Parsed, Rejected, Violation, model_stem
+from stagectl.core.policy import POLICY_FILE, Settings
 from stagectl.display import printable
 from stagectl.errors import FatalError
-from stagectl.gitio import Entry, GitRepo, literal
-from stagectl.history import GitHistory, parse_date
-from stagectl.judge import FileChange, judge
-from stagectl.model import ModelFile, Parsed, Rejected, Violation
-from stagectl.parse import MODEL_SUFFIXES, model_stem, parse_model, parse_settings
-from stagectl.policy import POLICY_FILE, Settings
-from stagectl.stagetrack import stages_of
+from stagectl.gitrepo.collect import classify
+from stagectl.gitrepo.contents import read
+from stagectl.gitrepo.gitio import Entry, GitRepo, literal
+from stagectl.gitrepo.stagelog import GitHistory
+from stagectl.gitrepo.stagetrack import stages_of
+from stagectl.load.parse import MODEL_SUFFIXES, parse_model, parse_settings
 
 NEVER_BACKWARDS = "never-backwards"  # the rule id of a refusal to take the registry back to an older commit
 _COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")

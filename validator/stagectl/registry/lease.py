@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Protocol
 
+from stagectl.core.aliases import TAG_LOCK
 from stagectl.registry.actions import CreateModel, CreateVersion
-from stagectl.registry.mapping import TAG_LOCK
 from stagectl.registry.plan import ModelPlan
 from stagectl.registry.state import ActualModel
 

@@ -12,6 +12,17 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from stagectl.core.aliases import (
+    MLFLOW_STAGES,
+    TAG_APPLIED,
+    TAG_COMMIT,
+    TAG_STAGE,
+    is_bookkeeping,
+    our_stage,
+)
+from stagectl.core.aliases import (
+    AliasMapping as Mapping,
+)
 from stagectl.display import short
 from stagectl.registry.actions import (
     Action,
@@ -24,15 +35,6 @@ from stagectl.registry.actions import (
     UpdateDescription,
 )
 from stagectl.registry.desired import DesiredModel, DesiredVersion, Tags
-from stagectl.registry.mapping import (
-    MLFLOW_STAGES,
-    TAG_APPLIED,
-    TAG_COMMIT,
-    TAG_STAGE,
-    Mapping,
-    is_bookkeeping,
-    our_stage,
-)
 from stagectl.registry.state import ActualModel, ActualVersion
 
 

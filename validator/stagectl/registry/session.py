@@ -14,18 +14,19 @@ from collections.abc import Mapping as EnvMapping
 from dataclasses import dataclass, replace
 from typing import TextIO
 
-from stagectl import ghactions
+from stagectl.core.aliases import TAG_APPLIED
+from stagectl.core.aliases import AliasMapping as Mapping
 from stagectl.display import printable
 from stagectl.errors import FatalError
-from stagectl.gitio import GitRepo
-from stagectl.history import timelines
-from stagectl.parse import check_name
+from stagectl.github import actions as ghactions
+from stagectl.gitrepo.gitio import GitRepo
+from stagectl.gitrepo.stagelog import timelines
+from stagectl.load.parse import check_name
 from stagectl.registry import location
 from stagectl.registry.apply import ModelResult, apply_models, plan_models, read_models, reason
 from stagectl.registry.client import Registry, hide_secrets_of, quiet_mlflow, redact
 from stagectl.registry.desired import DesiredModel
 from stagectl.registry.judged import NEVER_BACKWARDS, Verdict, judge_all, read_head, removed, unchanged
-from stagectl.registry.mapping import TAG_APPLIED, Mapping
 from stagectl.registry.plan import Finding, ModelPlan
 from stagectl.registry.report import (
     ApplyReport,

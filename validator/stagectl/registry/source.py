@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from stagectl.contents import read_worktree
+from stagectl.core.model import Rejected
+from stagectl.core.policy import POLICY_FILE, Settings
 from stagectl.errors import SHALLOW_HINT, FatalError
-from stagectl.gitio import GitRepo
-from stagectl.history import last_stage_commits, stage_events
-from stagectl.model import Rejected
-from stagectl.parse import parse_settings
-from stagectl.policy import POLICY_FILE, Settings
+from stagectl.gitrepo.contents import read_worktree
+from stagectl.gitrepo.gitio import GitRepo
+from stagectl.gitrepo.stagelog import last_stage_commits, stage_events
+from stagectl.load.parse import parse_settings
 from stagectl.registry.desired import DesiredModel, desired_model
 from stagectl.registry.judged import Verdict
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from stagectl.core.aliases import TAG_COMMIT, TAG_NEXT_VERSION, TAG_STAGE, is_bookkeeping
 from stagectl.registry.desired import NO_TAGS, DesiredModel, DesiredVersion, Tags
-from stagectl.registry.mapping import TAG_COMMIT, TAG_NEXT_VERSION, TAG_STAGE, is_bookkeeping
 
 
 @dataclass(frozen=True)
