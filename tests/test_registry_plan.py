@@ -285,7 +285,7 @@ def test_relative_sqlite_paths_are_taken_from_the_repository_root() -> None:
 
 
 def test_mlflow_errors_are_shortened_and_classified() -> None:
-    from stagectl.registry.client import classify, first_line, redact
+    from stagectl.registry.client import classify, error_line, redact
 
     refused = Exception(
         "API request to http://h:1/api/2.0/mlflow/registered-models/get failed with exception "
@@ -293,12 +293,12 @@ def test_mlflow_errors_are_shortened_and_classified() -> None:
         "NewConnectionError(\"HTTPConnection(host='h', port=1): Failed to establish a new connection: "
         '[Errno 111] Connection refused"))'
     )
-    assert first_line(refused) == "[Errno 111] Connection refused"
+    assert error_line(refused) == "[Errno 111] Connection refused"
     assert classify(refused) == "unreachable"
     unavailable = Exception(
         "API request to http://h/x failed with exception … (Caused by ResponseError('too many 503 error responses'))"
     )
-    assert first_line(unavailable) == "HTTP 503 on every attempt"
+    assert error_line(unavailable) == "HTTP 503 on every attempt"
     assert classify(unavailable) == "transient"
     assert classify(Exception("(sqlite3.OperationalError) database is locked"), remote=False) == "transient"
     assert classify(refused, remote=False) == "permanent"  # an embedded store has no network to wait for

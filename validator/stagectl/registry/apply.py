@@ -18,7 +18,7 @@ from typing import Protocol, TypeVar
 
 from stagectl.core.aliases import AliasMapping
 from stagectl.registry.actions import Action, assert_never, reverts
-from stagectl.registry.client import AlreadyExists, Conflict, Outcome, RegistryError, first_line
+from stagectl.registry.client import AlreadyExists, Conflict, Outcome, RegistryError, error_line
 from stagectl.registry.desired import DesiredModel
 from stagectl.registry.lease import Acquired, Again, Lease, Registered, Wait, Write
 from stagectl.registry.plan import Finding, ModelPlan, plan_model
@@ -287,7 +287,7 @@ def _failed(
 
 
 def reason(error: Exception) -> str:
-    return str(error) if isinstance(error, RegistryError) else first_line(error)
+    return str(error) if isinstance(error, RegistryError) else error_line(error)
 
 
 def _each(one: Callable[[T], R], models: Sequence[T], workers: int) -> list[R]:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from stagectl.core.aliases import TAG_LOCK, TAG_NEXT_VERSION
 from stagectl.display import printable
-from stagectl.errors import FatalError
+from stagectl.errors import FatalError, first_line
 from stagectl.registry.actions import (
     Action,
     CreateModel,
@@ -174,11 +174,11 @@ class Registry:
                 if kind == "unreachable":
                     # Given up on for the rest of the run: every model still to do fails at once,
                     # so a registry that hangs ends the apply in about one call's retries.
-                    self._gone = first_line(error)
+                    self._gone = error_line(error)
                     raise Unreachable(f"the registry did not answer ({self._gone})") from None
                 if kind == "conflict":
-                    raise Conflict(f"another writer got there at the same moment ({first_line(error)})") from None
-                raise RegistryError(f"the registry kept failing ({first_line(error)})") from None
+                    raise Conflict(f"another writer got there at the same moment ({error_line(error)})") from None
+                raise RegistryError(f"the registry kept failing ({error_line(error)})") from None
             return result
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -437,8 +437,9 @@ def classify(error: BaseException, remote: bool = True) -> str:
     return "permanent"
 
 
-def first_line(error: BaseException) -> str:
-    """MLflow's messages run to several lines and embed URLs; the report wants one short line."""
+def error_line(error: BaseException) -> str:
+    """MLflow's messages run to several lines and embed URLs; the report wants one short line, with
+    urllib3's give-up read for its cause and no secret of the registry's URI in it."""
     text = str(error)
     cause = re.search(r"\(Caused by (\w+)\((.*)\)\)\s*$", text, re.DOTALL)
     if cause:
@@ -448,8 +449,7 @@ def first_line(error: BaseException) -> str:
             return f"HTTP {status.group(1)} on every attempt"
         found = re.search(r"(\[Errno [^\]]+\] [^\"')]+)", detail)
         return hidden(found.group(1)) if found else kind
-    lines = [line.strip() for line in hidden(text).splitlines() if line.strip()]
-    line = lines[0] if lines else type(error).__name__
+    line = first_line(hidden(text), default=type(error).__name__)
     return line if len(line) <= 300 else line[:299] + "…"
 
 
@@ -545,7 +545,7 @@ def shown(uri: str) -> str:
 
 def condensed(error: BaseException, limit: int = 160) -> str:
     """One line, cut to its first sentence when long: MLflow's store errors run to a paragraph."""
-    line = first_line(error)
+    line = error_line(error)
     if len(line) > limit:
         sentence = re.match(r"(.+?)\.\s+(?=[A-Z(])", line)
         line = sentence.group(1) if sentence else line
@@ -593,7 +593,7 @@ _HIDDEN: set[str] = set()  # the secrets of the registry URIs this process opene
 
 
 def hide_secrets_of(uri: str) -> None:
-    """Whatever redact() hides in `uri` is also cut from every message first_line() makes of an error,
+    """Whatever redact() hides in `uri` is also cut from every message error_line() makes of an error,
     until the `quiet_mlflow` scope it is called in ends."""
     parts = _split(uri)
     if parts is None:
