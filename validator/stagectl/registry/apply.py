@@ -21,7 +21,7 @@ from stagectl.registry.actions import Action, assert_never, reverts
 from stagectl.registry.client import AlreadyExists, Conflict, Outcome, RegistryError, error_line
 from stagectl.registry.desired import DesiredModel
 from stagectl.registry.lease import Acquired, Again, Lease, Registered, Wait, Write
-from stagectl.registry.plan import Finding, ModelPlan, plan_model
+from stagectl.registry.plan import ModelMessage, ModelPlan, plan_model
 from stagectl.registry.state import ActualModel
 
 T = TypeVar("T")
@@ -51,9 +51,9 @@ class ModelResult:
     model: str
     plan: ModelPlan
     done: tuple[Action, ...] = ()
-    errors: tuple[Finding, ...] = ()  # the plan's refusals, or the write that failed
-    notes: tuple[Finding, ...] = ()
-    refusals: tuple[Finding, ...] = ()  # changes the rules refused: the model stays where it was
+    errors: tuple[ModelMessage, ...] = ()  # the plan's refusals, or the write that failed
+    notes: tuple[ModelMessage, ...] = ()
+    refusals: tuple[ModelMessage, ...] = ()  # changes the rules refused: the model stays where it was
 
     @property
     def status(self) -> str:
@@ -71,23 +71,23 @@ class ModelResult:
 
 def read_models(
     reader: Reader, names: Sequence[str], workers: int = 1, absent: Collection[str] = ()
-) -> tuple[dict[str, ActualModel | None], dict[str, Finding]]:
+) -> tuple[dict[str, ActualModel | None], dict[str, ModelMessage]]:
     """Each model's state (None: not registered), and for those that could not be read, why.
 
     `absent`: models a listing just found unregistered, so not read.
     """
 
-    def one(name: str) -> ActualModel | Finding | None:
+    def one(name: str) -> ActualModel | ModelMessage | None:
         if name in absent:
             return None
         try:
             return reader.read(name)
         except Exception as error:
-            return Finding(name, None, f"cannot read it from the registry: {reason(error)}")
+            return ModelMessage(name, None, f"cannot read it from the registry: {reason(error)}")
 
     found = _each(one, names, workers)
-    states = {n: f for n, f in zip(names, found, strict=True) if not isinstance(f, Finding)}
-    failed = {n: f for n, f in zip(names, found, strict=True) if isinstance(f, Finding)}
+    states = {n: f for n, f in zip(names, found, strict=True) if not isinstance(f, ModelMessage)}
+    failed = {n: f for n, f in zip(names, found, strict=True) if isinstance(f, ModelMessage)}
     return states, failed
 
 
@@ -199,7 +199,7 @@ class _ModelRun:
     lease: Lease
     deadline: float
     done: list[Action] = field(default_factory=list)
-    notes: list[Finding] = field(default_factory=list)
+    notes: list[ModelMessage] = field(default_factory=list)
     clashes: int = 0
     waited: bool = False
 
@@ -235,7 +235,7 @@ class _ModelRun:
                 self.failed(plan, None, f"another apply holds the lease on {name} and has not let go: rerun later")
             )
         if not self.waited:
-            self.notes.append(Finding(name, None, "waited for another apply's lease on it"))
+            self.notes.append(ModelMessage(name, None, "waited for another apply's lease on it"))
             self.waited = True
         sleep(POLL_SECONDS)
 
@@ -254,7 +254,7 @@ class _ModelRun:
                 raise _Stop(self.failed(plan, action, f"{action.kind} failed: {reason(error)}")) from None
             self.done.append(action)
             if outcome.note:
-                self.notes.append(Finding(self.desired.name, action.version, outcome.note))
+                self.notes.append(ModelMessage(self.desired.name, action.version, outcome.note))
         return True
 
     def result(self, plan: ModelPlan) -> ModelResult:
@@ -280,9 +280,9 @@ def _failed(
     done: Sequence[Action],
     action: Action | None,
     message: str,
-    notes: Sequence[Finding] = (),
+    notes: Sequence[ModelMessage] = (),
 ) -> ModelResult:
-    problem = Finding(desired.name, action.version if action else None, message)
+    problem = ModelMessage(desired.name, action.version if action else None, message)
     return ModelResult(desired.name, plan, tuple(done), (problem,), (*plan.notes, *notes))
 
 

@@ -39,7 +39,7 @@ from stagectl.registry.state import ActualModel, ActualVersion
 
 
 @dataclass(frozen=True)
-class Finding:
+class ModelMessage:
     """A refusal (an error: the model gets no writes) or a note, about a model or one version.
 
     `rule`: the rule id of a change the rules refuse; None for what the registry did or holds.
@@ -58,8 +58,8 @@ class Finding:
 class ModelPlan:
     model: str
     actions: tuple[Action, ...] = ()
-    errors: tuple[Finding, ...] = ()  # non-empty: the model is refused and gets no writes at all
-    notes: tuple[Finding, ...] = ()  # worth saying, changes nothing (an unmanaged version, a skipped one)
+    errors: tuple[ModelMessage, ...] = ()  # non-empty: the model is refused and gets no writes at all
+    notes: tuple[ModelMessage, ...] = ()  # worth saying, changes nothing (an unmanaged version, a skipped one)
 
 
 def plan_model(desired: DesiredModel, actual: ActualModel | None, mapping: Mapping) -> ModelPlan:
@@ -72,7 +72,7 @@ def plan_model(desired: DesiredModel, actual: ActualModel | None, mapping: Mappi
     notes += skipped
     if actual:
         notes += [
-            Finding(name, n, f"version {n} is in the registry but not in {desired.path}: stagectl leaves it alone")
+            ModelMessage(name, n, f"version {n} is in the registry but not in {desired.path}: stagectl leaves it alone")
             for n in sorted(set(actual.versions) - {v.number for v in desired.versions})
         ]
     if errors:
@@ -92,7 +92,7 @@ def plan_model(desired: DesiredModel, actual: ActualModel | None, mapping: Mappi
 # -- refusals ---------------------------------------------------------------------------------------
 
 
-def _immutable_drift(desired: DesiredModel, actual: ActualModel) -> Iterator[Finding]:
+def _immutable_drift(desired: DesiredModel, actual: ActualModel) -> Iterator[ModelMessage]:
     """A registry version whose source or run_id differs from git: reported, never overwritten."""
     for version in desired.versions:
         found = actual.versions.get(version.number)
@@ -100,7 +100,7 @@ def _immutable_drift(desired: DesiredModel, actual: ActualModel) -> Iterator[Fin
             continue
         for key, ours, theirs in (("source", version.source, found.source), ("run_id", version.run_id, found.run_id)):
             if ours != theirs:
-                yield Finding(
+                yield ModelMessage(
                     desired.name,
                     version.number,
                     f"version {version.number}'s {key} in the registry is {_show(theirs)} but {desired.path} says "
@@ -111,7 +111,7 @@ def _immutable_drift(desired: DesiredModel, actual: ActualModel) -> Iterator[Fin
 
 def _creatable(
     desired: DesiredModel, actual: ActualModel | None
-) -> tuple[list[DesiredVersion], list[Finding], list[Finding]]:
+) -> tuple[list[DesiredVersion], list[ModelMessage], list[ModelMessage]]:
     """Versions to create, archived versions that cannot be and are skipped, and numbering errors.
 
     MLflow numbers versions itself (one above the highest it ever assigned) and never reuses a
@@ -119,8 +119,8 @@ def _creatable(
     """
     next_number = actual.next_number() if actual else 1
     creates: list[DesiredVersion] = []
-    skipped: list[Finding] = []
-    errors: list[Finding] = []
+    skipped: list[ModelMessage] = []
+    errors: list[ModelMessage] = []
     for version in desired.versions:
         if actual and version.number in actual.versions:
             continue
@@ -130,14 +130,14 @@ def _creatable(
             continue
         why = _numbering(desired, version.number, next_number)
         if version.stage == "archived":
-            skipped.append(Finding(desired.name, version.number, f"{why}; it is archived, so it is skipped"))
+            skipped.append(ModelMessage(desired.name, version.number, f"{why}; it is archived, so it is skipped"))
         else:
             hint = (
                 "archive it in git and register the artifact again as a new version"
                 if version.number < next_number
                 else f"number it {next_number} in {desired.path}"
             )
-            errors.append(Finding(desired.name, version.number, f"{why}: {hint}; {desired.name} gets no writes"))
+            errors.append(ModelMessage(desired.name, version.number, f"{why}: {hint}; {desired.name} gets no writes"))
     return creates, skipped, errors
 
 
@@ -149,11 +149,12 @@ def _numbering(desired: DesiredModel, number: int, next_number: int) -> str:
     )
 
 
-def _reserved_tags(desired: DesiredModel) -> Iterator[Finding]:
+def _reserved_tags(desired: DesiredModel) -> Iterator[ModelMessage]:
     keys = [(None, k) for k in desired.tags] + [(v.number, k) for v in desired.versions for k in v.tags]
     for number, key in keys:
         if is_bookkeeping(key):
-            yield Finding(desired.name, number, f"tag {key} in {desired.path} is ignored: stagectl. tags are its own")
+            message = f"tag {key} in {desired.path} is ignored: stagectl. tags are its own"
+            yield ModelMessage(desired.name, number, message)
 
 
 # -- writes -----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from stagectl.display import markdown as md
 from stagectl.registry import location
 from stagectl.registry.actions import Action
 from stagectl.registry.apply import ModelResult
-from stagectl.registry.plan import Finding
+from stagectl.registry.plan import ModelMessage
 from stagectl.report import fit_summary, plural
 
 
@@ -26,7 +26,7 @@ class RegistryReport:
     unmanaged: tuple[str, ...] = ()  # registered models with no model file (diff)
     writes: int | None = None  # apply: write calls made, retries included
     notices: tuple[str, ...] = field(default=())
-    problems: tuple[Finding, ...] = ()  # errors of no model (a stray file in the models folder)
+    problems: tuple[ModelMessage, ...] = ()  # errors of no model (a stray file in the models folder)
     timelines: tuple[tuple[str, str], ...] = ()  # apply: (model, Mermaid gantt) of the models written to
 
     command: ClassVar[str]
@@ -38,11 +38,11 @@ class RegistryReport:
         return [a for r in self.results for a in r.plan.actions]
 
     @property
-    def errors(self) -> list[Finding]:
+    def errors(self) -> list[ModelMessage]:
         return [*self.problems, *(e for r in self.results for e in (*r.refusals, *r.errors))]
 
     @property
-    def notes(self) -> list[Finding]:
+    def notes(self) -> list[ModelMessage]:
         return [n for r in self.results for n in r.notes]
 
     @property
@@ -222,7 +222,7 @@ def _problems(result: ModelResult, out: TextIO) -> None:
         out.write(f"  note: {_where(problem)}{printable(problem.message)}\n")
 
 
-def _where(problem: Finding) -> str:
+def _where(problem: ModelMessage) -> str:
     if problem.rule is not None or problem.version is None or f"version {problem.version}" in problem.message:
         return ""  # a refusal by the rules points at the file's line already
     return f"version {problem.version}: "

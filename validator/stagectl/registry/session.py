@@ -27,7 +27,7 @@ from stagectl.registry.apply import ModelResult, apply_models, plan_models, read
 from stagectl.registry.client import Registry, hide_secrets_of, quiet_mlflow, redact
 from stagectl.registry.desired import DesiredModel
 from stagectl.registry.judged import NEVER_BACKWARDS, Verdict, judge_all, read_head, removed, unchanged
-from stagectl.registry.plan import Finding, ModelPlan
+from stagectl.registry.plan import ModelMessage, ModelPlan
 from stagectl.registry.report import (
     ApplyReport,
     DiffReport,
@@ -90,7 +90,7 @@ class Setup:
     others: list[ModelResult]  # models held back whole (refused, or not readable): nothing to plan
     registered: set[str]
     files: set[str]  # the model names with a file at HEAD
-    problems: tuple[Finding, ...]  # errors of no model (stray files)
+    problems: tuple[ModelMessage, ...]  # errors of no model (stray files)
     invalid: list[str]  # models whose file does not validate on its own
 
     def results(self, results: Sequence[ModelResult]) -> list[ModelResult]:
@@ -261,7 +261,7 @@ def prepare(
         others,
         registered,
         set(view.files) | set(gone),
-        tuple(Finding("", None, f"{v.file}: {v.message}", v.rule) for v in view.strays),
+        tuple(ModelMessage("", None, f"{v.file}: {v.message}", v.rule) for v in view.strays),
         invalid,
     )
 
@@ -271,7 +271,7 @@ FEW = 20  # models named with --model up to which each is read on its own rather
 
 def read_state(
     registry: Registry | EmptyRegistry, wanted: Sequence[str], listing: bool, workers: int, removed_too: bool = False
-) -> tuple[dict[str, ActualModel | None], dict[str, Finding], set[str]]:
+) -> tuple[dict[str, ActualModel | None], dict[str, ModelMessage], set[str]]:
     """The registry's state of the models wanted (None: not registered), the models it could not be
     read for, and the names of every registered model (with `listing`; else those wanted).
     `removed_too`: also every other model that stagectl applied (it has a `stagectl.applied` record).
@@ -286,14 +286,14 @@ def read_state(
         everything = registry.read_all()
     except Exception as error:
         message = f"cannot read it from the registry: {reason(error)}"
-        return {}, {name: Finding(name, None, message) for name in wanted}, set()
+        return {}, {name: ModelMessage(name, None, message) for name in wanted}, set()
     states: dict[str, ActualModel | None] = {name: everything.get(name) for name in wanted}
     if removed_too:
         states |= {name: state for name, state in everything.items() if TAG_APPLIED in state.tags}
     return states, {}, set(everything)
 
 
-def refusal_problems(verdict: Verdict) -> tuple[Finding, ...]:
+def refusal_problems(verdict: Verdict) -> tuple[ModelMessage, ...]:
     name = verdict.name
     if verdict.record is None:
         held = f"{name} gets no writes until its file passes `stagectl check --all`"
@@ -303,11 +303,11 @@ def refusal_problems(verdict: Verdict) -> tuple[Finding, ...]:
         where = f"commit {verdict.refused_at[:12]} is refused, so " if verdict.refused_at else ""
         held = f"{where}{name} stays as applied from {verdict.commit[:12]}: fix it in a new commit"
     problems = [
-        Finding(name, v.version, f"{v.file}:{v.line}:{v.column}: {v.rule}: {v.message} ({held})", v.rule)
+        ModelMessage(name, v.version, f"{v.file}:{v.line}:{v.column}: {v.rule}: {v.message} ({held})", v.rule)
         for v in verdict.refusals
     ]
     rule = NEVER_BACKWARDS if verdict.commit is None and verdict.record is not None else "policy"
-    problems += [Finding(name, None, message, rule) for message in verdict.messages]
+    problems += [ModelMessage(name, None, message, rule) for message in verdict.messages]
     return tuple(problems)
 
 
