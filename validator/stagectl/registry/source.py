@@ -40,7 +40,8 @@ def desired_from(repo: GitRepo, verdicts: Sequence[Verdict]) -> dict[str, Desire
         files = [v.accepted for v in found if v.accepted is not None]
         commits = last_stage_commits(stage_events(repo, commit, [f.path for f in files]))
         for verdict, file in zip(found, files, strict=True):
-            desired[file.name] = desired_model(file, commits.get(file.path, {}), commit, verdict.baseline)
+            applied = verdict.removed_at or commit  # a removal the rules allow is recorded once applied
+            desired[file.name] = desired_model(file, commits.get(file.path, {}), applied, verdict.baseline)
     return desired
 
 
