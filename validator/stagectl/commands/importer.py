@@ -102,7 +102,7 @@ def _import(
     return 1 if failed else 0
 
 
-def _count(stages: dict[int, str]) -> dict[str, int]:
+def _count(stages: dict[int, Stage]) -> dict[str, int]:
     found: dict[str, int] = {}
     for stage in Stage.by_prominence():
         n = sum(1 for s in stages.values() if s == stage)

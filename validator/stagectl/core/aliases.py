@@ -16,7 +16,7 @@ TAG_NEXT_VERSION = "stagectl.next_version"  # on a model: the number MLflow will
 TAG_LOCK = "stagectl.lock"  # on a model: "<token> <expiry>", held by the apply creating its versions
 
 # stagectl stage -> MLflow's (deprecated) model stage, and back.
-MLFLOW_STAGES: dict[str, str] = {stage: stage.value.capitalize() for stage in Stage}
+MLFLOW_STAGES: dict[Stage, str] = {stage: stage.value.capitalize() for stage in Stage}
 FROM_MLFLOW_STAGES = {value.lower(): key for key, value in MLFLOW_STAGES.items()}
 
 
@@ -50,7 +50,7 @@ class AliasMapping:
         }
 
 
-def our_stage(mlflow_stage: str | None) -> str:
+def our_stage(mlflow_stage: str | None) -> Stage:
     """MLflow's current_stage ('Production', 'None', None) as one of stagectl's four stages."""
     return FROM_MLFLOW_STAGES.get((mlflow_stage or "none").lower(), Stage.NONE)
 

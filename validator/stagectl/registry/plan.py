@@ -17,12 +17,11 @@ from stagectl.core.aliases import (
     TAG_APPLIED,
     TAG_COMMIT,
     TAG_STAGE,
+    AliasMapping,
     is_bookkeeping,
     our_stage,
 )
-from stagectl.core.aliases import (
-    AliasMapping as Mapping,
-)
+from stagectl.core.stage import Stage
 from stagectl.display import short
 from stagectl.registry.actions import (
     Action,
@@ -62,7 +61,7 @@ class ModelPlan:
     notes: tuple[ModelMessage, ...] = ()  # worth saying, changes nothing (an unmanaged version, a skipped one)
 
 
-def plan_model(desired: DesiredModel, actual: ActualModel | None, mapping: Mapping) -> ModelPlan:
+def plan_model(desired: DesiredModel, actual: ActualModel | None, mapping: AliasMapping) -> ModelPlan:
     """Every write that brings `actual` (None: not registered yet) to `desired`, in a safe order."""
     name = desired.name
     notes = list(_reserved_tags(desired))
@@ -129,7 +128,7 @@ def _creatable(
             next_number += 1
             continue
         why = _numbering(desired, version.number, next_number)
-        if version.stage == "archived":
+        if version.stage == Stage.ARCHIVED:
             skipped.append(ModelMessage(desired.name, version.number, f"{why}; it is archived, so it is skipped"))
         else:
             hint = (
@@ -229,7 +228,7 @@ def _stages_and_aliases(
     actual: ActualModel | None,
     present: list[DesiredVersion],
     created: set[int],
-    mapping: Mapping,
+    mapping: AliasMapping,
 ) -> list[Action]:
     """Stage, bookkeeping and alias writes: demotions first, then aliases, then the rest."""
     name = desired.name
@@ -254,18 +253,20 @@ def _stages_and_aliases(
                 writes += _set_tags(name, version.number, {TAG_STAGE: version.stage}, was.tags)
             if version.commit and was.tags.get(TAG_COMMIT) != version.commit:
                 writes += _set_tags(name, version.number, {TAG_COMMIT: version.commit}, was.tags)
-        leaving_production = version.stage != "production" and was is not None and _in_production(was, actual, mapping)
+        leaving_production = (
+            version.stage != Stage.PRODUCTION and was is not None and _in_production(was, actual, mapping)
+        )
         (demote if leaving_production else rest).extend(writes)
     return demote + list(_aliases(desired, actual, present, mapping)) + rest
 
 
-def _in_production(version: ActualVersion, actual: ActualModel | None, mapping: Mapping) -> bool:
+def _in_production(version: ActualVersion, actual: ActualModel | None, mapping: AliasMapping) -> bool:
     aliased = actual is not None and actual.aliases.get(mapping.production_alias) == version.number
-    return aliased or version.applied_stage == "production" or our_stage(version.mlflow_stage) == "production"
+    return aliased or version.applied_stage == Stage.PRODUCTION or our_stage(version.mlflow_stage) == Stage.PRODUCTION
 
 
 def _aliases(
-    desired: DesiredModel, actual: ActualModel | None, present: Iterable[DesiredVersion], mapping: Mapping
+    desired: DesiredModel, actual: ActualModel | None, present: Iterable[DesiredVersion], mapping: AliasMapping
 ) -> Iterator[Action]:
     """Each managed alias names the highest version git puts in its stage; none when there is none."""
     name = desired.name

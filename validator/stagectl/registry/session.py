@@ -14,8 +14,7 @@ from collections.abc import Mapping as EnvMapping
 from dataclasses import dataclass, replace
 from typing import TextIO
 
-from stagectl.core.aliases import TAG_APPLIED
-from stagectl.core.aliases import AliasMapping as Mapping
+from stagectl.core.aliases import TAG_APPLIED, AliasMapping
 from stagectl.display import printable
 from stagectl.errors import FatalError
 from stagectl.github import actions as ghactions
@@ -82,7 +81,7 @@ class Setup:
     uri: str
     registry: Registry | EmptyRegistry
     head: str
-    mapping: Mapping
+    mapping: AliasMapping
     workers: int
     models: list[DesiredModel]  # what may be written of each model, as far as the rules allow
     known: dict[str, ActualModel | None]  # their state, just read
@@ -210,7 +209,7 @@ def prepare(
             )
         wanted = sorted(set(names)) if names else sorted(view.files)
         settings = view.settings.registry
-        mapping = Mapping.from_settings(settings)
+        mapping = AliasMapping.from_settings(settings)
         if mapping.production_alias == mapping.staging_alias:
             raise FatalError(
                 f"registry.aliases in stagectl.yaml gives production and staging the same alias "
