@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from stagectl.errors import FatalError
 from stagectl.gitrepo.gitio import ZERO_SHAS
@@ -27,6 +27,16 @@ class PullRequest:
 
 def in_actions(env: Mapping[str, str]) -> bool:
     return env.get("GITHUB_ACTIONS") == "true"
+
+
+def append_step_summary(path: str, text: str, err: TextIO) -> None:
+    """Add to the job's summary page. A summary that cannot be written is warned about, never fatal:
+    the check's verdict or the registry's writes already stand."""
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        err.write(f"stagectl: warning: cannot write the step summary {path}: {error.strerror}\n")
 
 
 def event_base(env: Mapping[str, str]) -> tuple[str, str] | None:

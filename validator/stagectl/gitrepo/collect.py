@@ -268,19 +268,20 @@ def policy_at(repo: GitRepo, base: str | None) -> tuple[Settings, Entry | None]:
     """The settings at commit `base`, and the policy file's entry there (None: no file, or no commit)."""
     if base is None:
         return Settings(), None
-    entry = repo.entries(base, [POLICY_FILE]).get(POLICY_FILE)
-    return _settings(repo, base, entry), entry
-
-
-def _settings(repo: GitRepo, base: str, entry: Entry | None) -> Settings:
-    parsed = parse_settings(read(repo, POLICY_FILE, entry) if entry else None)
+    parsed, entry = committed_settings(repo, base)
     if isinstance(parsed, Rejected):
         first = parsed.violations[0]
         raise FatalError(
             f"{POLICY_FILE} at the base ({base[:12]}) is invalid, so the change cannot be judged: "
             f"line {first.line}: {first.message} (fix it on the base branch first)"
         )
-    return parsed
+    return parsed, entry
+
+
+def committed_settings(repo: GitRepo, commit: str) -> tuple[Settings | Rejected, Entry | None]:
+    """The settings as committed at `commit` (or why they are invalid), and the policy file's entry."""
+    entry = repo.entries(commit, [POLICY_FILE]).get(POLICY_FILE)
+    return parse_settings(read(repo, POLICY_FILE, entry) if entry else None), entry
 
 
 def collect_worktree(repo: GitRepo) -> Collected:

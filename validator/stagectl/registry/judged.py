@@ -25,12 +25,12 @@ from stagectl.core.model import ModelFile, Parsed, Rejected, Violation, model_st
 from stagectl.core.policy import POLICY_FILE, Settings
 from stagectl.display import printable
 from stagectl.errors import FatalError
-from stagectl.gitrepo.collect import classify
+from stagectl.gitrepo.collect import classify, committed_settings
 from stagectl.gitrepo.contents import read
 from stagectl.gitrepo.gitio import Entry, GitRepo, literal
 from stagectl.gitrepo.stagelog import GitHistory
 from stagectl.gitrepo.stagetrack import stages_of
-from stagectl.load.parse import MODEL_SUFFIXES, parse_model, parse_settings
+from stagectl.load.parse import MODEL_SUFFIXES, parse_model
 
 NEVER_BACKWARDS = "never-backwards"  # the rule id of a refusal to take the registry back to an older commit
 _COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -110,10 +110,7 @@ def read_head(repo: GitRepo, head: str) -> HeadView:
 
 
 def settings_at(repo: GitRepo, commit: str | None) -> Settings | Rejected:
-    if commit is None:
-        return Settings()
-    entry = repo.entries(commit, [POLICY_FILE]).get(POLICY_FILE)
-    return parse_settings(read(repo, POLICY_FILE, entry) if entry else None)
+    return Settings() if commit is None else committed_settings(repo, commit)[0]
 
 
 class Judge:

@@ -118,7 +118,7 @@ def plan(
         setup = prepare("plan", registry_flag, names, env, err, cwd, listing=False)
         results = plan_models(setup.registry, setup.models, setup.mapping, setup.workers, setup.known)
         report = PlanReport(redact(setup.uri), setup.head, setup.results(results), problems=setup.problems)
-        return emit(report, fmt, env, out)
+        return emit(report, fmt, env, out, err)
 
 
 def diff(
@@ -138,7 +138,7 @@ def diff(
         report = DiffReport(
             redact(setup.uri), setup.head, setup.results(results), unmanaged=unmanaged, problems=setup.problems
         )
-        return emit(report, fmt, env, out)
+        return emit(report, fmt, env, out, err)
 
 
 def apply(
@@ -169,7 +169,7 @@ def apply(
             written = {r.model: paths[r.model] for r in results if r.done and r.model in paths}
             with GitRepo.discover(cwd) as repo:
                 report = replace(report, timelines=timelines(repo, setup.head, written))
-        return emit(report, fmt, env, out)
+        return emit(report, fmt, env, out, err)
 
 
 @contextlib.contextmanager
@@ -180,9 +180,11 @@ def _scope(names: Sequence[str]) -> Iterator[None]:
         yield
 
 
-def emit(report: RegistryReport, fmt: str, env: EnvMapping[str, str], out: TextIO) -> int:
+def emit(report: RegistryReport, fmt: str, env: EnvMapping[str, str], out: TextIO, err: TextIO) -> int:
     (write_json if fmt == "json" else write_text)(report, out)
-    _step_summary(env, markdown(report))
+    path = _summary_path(env)
+    if path is not None:
+        ghactions.append_step_summary(path, markdown(report), err)
     return report.exit_code()
 
 
@@ -314,14 +316,3 @@ def _summary_path(env: EnvMapping[str, str]) -> str | None:
     """$GITHUB_STEP_SUMMARY inside GitHub Actions, else None."""
     path = env.get("GITHUB_STEP_SUMMARY")
     return path if ghactions.in_actions(env) and path else None
-
-
-def _step_summary(env: EnvMapping[str, str], text: str) -> None:
-    path = _summary_path(env)
-    if path is None:
-        return
-    try:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as error:
-        raise FatalError(f"cannot write the step summary {path}: {error.strerror}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from stagectl.display import annotation_data, annotation_property, markdown_code
 from stagectl.display import markdown as md
+from stagectl.github.actions import append_step_summary
 from stagectl.report import CheckResult, Output, fit_summary, summary_line
 
 
@@ -20,11 +21,7 @@ def report(result: CheckResult, output: Output) -> None:
         output.err.write(summary_line(result) + "\n")
     summary_path = output.env.get("GITHUB_STEP_SUMMARY")
     if summary_path:
-        try:
-            with open(summary_path, "a", encoding="utf-8") as handle:
-                handle.write(markdown(result))
-        except OSError as error:
-            output.err.write(f"stagectl: warning: cannot write the step summary {summary_path}: {error.strerror}\n")
+        append_step_summary(summary_path, markdown(result), output.err)
 
 
 def markdown(result: CheckResult) -> str:
