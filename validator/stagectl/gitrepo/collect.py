@@ -129,7 +129,7 @@ def _changed_in_place(
             head = _parse(repo, change.path, change.head) if change.head else None
             files.append(FileChange(change.path, base, head))
         elif change.head is not None:
-            problem = _stray(change.path, change.head.mode, kind, models_dir)
+            problem = stray(change.path, change.head.mode, kind, models_dir)
             if problem:
                 violations.append(problem)
     return files
@@ -157,7 +157,7 @@ def _moved(
     for path, entry in sorted(listing.items()):
         kind = classify(path, head_dir)
         if kind != "model":
-            problem = _stray(path, entry.mode, kind, head_dir)
+            problem = stray(path, entry.mode, kind, head_dir)
             if problem:
                 violations.append(problem)
             continue
@@ -327,7 +327,7 @@ def _collect_files(
         if kind == "model":
             models.append((path, entry))
         else:
-            problem = _stray(path, entry.mode, kind, settings.models_dir)
+            problem = stray(path, entry.mode, kind, settings.models_dir)
             if problem:
                 violations.append(problem)
 
@@ -344,8 +344,9 @@ def classify(path: str, models_dir: str) -> str:
     return "nested" if is_yaml else "other"
 
 
-def _stray(path: str, mode: str, kind: str, models_dir: str) -> Violation | None:
-    """A file in the models folder that is not a model file but looks like it should be checked."""
+def stray(path: str, mode: str, kind: str, models_dir: str, unread: str = "never checked") -> Violation | None:
+    """A file in the models folder that is not a model file but looks like it should be checked
+    (`unread`: what happens to it otherwise, in the words of the command that found it)."""
     if mode in (SYMLINK_MODE, SUBMODULE_MODE):
         what = "a symbolic link" if mode == SYMLINK_MODE else "a git submodule"
         if path == models_dir:
@@ -357,8 +358,7 @@ def _stray(path: str, mode: str, kind: str, models_dir: str) -> Violation | None
             1,
             1,
             "file-type",
-            f"{path} is in a subfolder: model files live directly in {models_dir}/ "
-            "(move it there, or it is never checked)",
+            f"{path} is in a subfolder: model files live directly in {models_dir}/ (move it there, or it is {unread})",
         )
     return None
 

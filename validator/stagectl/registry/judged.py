@@ -25,7 +25,7 @@ from stagectl.core.model import ModelFile, Parsed, Rejected, Violation, model_st
 from stagectl.core.policy import POLICY_FILE, Settings
 from stagectl.display import printable
 from stagectl.errors import FatalError
-from stagectl.gitrepo.collect import classify, committed_settings
+from stagectl.gitrepo.collect import classify, committed_settings, stray
 from stagectl.gitrepo.contents import read
 from stagectl.gitrepo.gitio import Entry, GitRepo, literal
 from stagectl.gitrepo.stagelog import GitHistory
@@ -89,17 +89,8 @@ def read_head(repo: GitRepo, head: str) -> HeadView:
         kind = classify(path, settings.models_dir)
         if kind == "model":
             files.setdefault(model_stem(path), []).append((path, entry))
-        elif kind == "nested":
-            strays.append(
-                Violation(
-                    path,
-                    1,
-                    1,
-                    "file-type",
-                    f"{path} is in a subfolder: model files live directly in {settings.models_dir}/ "
-                    "(move it there, or it is never applied)",
-                )
-            )
+        elif kind == "nested" and (stray_file := stray(path, entry.mode, kind, settings.models_dir, "never applied")):
+            strays.append(stray_file)
     return HeadView(
         head,
         settings,
