@@ -9,7 +9,7 @@ promotes one model. Measured: wall time of `stagectl apply` (a subprocess, as in
 and the MLflow import included) and the HTTP requests the server answered (counted from its own
 access log; writes among them). Stores: a sqlite file behind `mlflow server --workers 1`, and a
 PostgreSQL database behind `--workers 4` (the cluster named by STAGECTL_TEST_POSTGRES, else a
-throw-away one started here: tests/pgcluster.py). The registry is filled before the server starts,
+throw-away one started here: tests/helpers/pgcluster.py). The registry is filled before the server starts,
 by `stagectl apply` in embedded mode on the same store (no HTTP), so only the measured applies go
 through the server. Prints a markdown table and the ratios of the largest size to the smallest.
 Exits 1 when a no-op apply wrote anything or an apply failed.
@@ -45,7 +45,7 @@ from benchenv import git_env
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
 sys.path.insert(0, str(HERE.parent / "tests"))
-from pgcluster import ENV_VAR, Cluster, create_database  # noqa: E402  (tests/: shared with the test suite)
+from helpers.pgcluster import ENV_VAR, Cluster, create_database  # noqa: E402  (tests/: shared with the test suite)
 
 STAGES = ["archived", "archived", "production", "staging", "none"]
 WRITE = re.compile(r'"(POST|PATCH|DELETE|PUT) /(ajax-)?api/')
