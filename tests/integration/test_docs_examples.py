@@ -57,7 +57,8 @@ class Walk:
 
     @property
     def slow(self) -> bool:
-        return any(REGISTRY_COMMAND.search(step.command) for step in self.steps)
+        """It runs the registry (MLflow in every command), or is a long walk (tens of commands)."""
+        return len(self.steps) > 20 or any(REGISTRY_COMMAND.search(step.command) for step in self.steps)
 
 
 def walks(pages: list[Path]) -> Iterator[Walk]:

@@ -11,7 +11,7 @@ import pytest
 
 from helpers.gitrepo import Repo
 from helpers.models import model_yaml
-from helpers.registry import Server, client, sqlite_uri
+from helpers.registry import Server, client, seed, sqlite_uri
 
 # ESC, BEL, C1 (NEL, CSI), and the bidi embeddings, overrides and isolates.
 RAW = re.compile("[\x1b\x07\x80-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -76,9 +76,9 @@ def test_the_check_summary_stays_under_1_mib_and_counts_what_it_leaves_out(repo:
 # -- plan / apply / diff / import against a real MLflow ----------------------------------------------
 
 
-def hostile_registry(repo: Repo) -> str:
+def hostile_registry(repo: Repo, template: Path) -> str:
     """A registry someone changed outside git: a hostile tag value, and a hostile unmanaged model."""
-    uri = sqlite_uri(repo.path / "mlflow.db")
+    uri = seed(template, repo.path / "mlflow.db")  # ignored by git, as below
     repo.write(".gitignore", "*.db\n")
     repo.write(
         "models/fraud.yaml",
@@ -100,9 +100,9 @@ def hostile_registry(repo: Repo) -> str:
 
 @pytest.mark.slow
 def test_plan_apply_diff_escape_what_the_registry_holds_in_text_json_and_the_summary(
-    repo: Repo, tmp_path: Path
+    repo: Repo, tmp_path: Path, registry_template: Path
 ) -> None:
-    hostile_registry(repo)
+    hostile_registry(repo, registry_template)
     summary = tmp_path / "summary.md"
     env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
     outputs = []

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from helpers.gitrepo import Repo
+from helpers.marks import quick_first
 from helpers.models import model_yaml
-from helpers.registry import client, sqlite_uri
+from helpers.registry import client, seed, sqlite_uri
 from stagectl import schemas
 
 FRAUD = "models/fraud.yaml"
@@ -17,7 +20,8 @@ def version_file(number: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("written", "read"), [("1.0", 1), ("0x10", 16), ("0o7", None), ("1_000", 1000), ("1:30", 90), ("010", 8), ("+3", 3)]
+    ("written", "read"),
+    quick_first(("1.0", 1), ("0x10", 16), ("0o7", None), ("1_000", 1000), ("1:30", 90), ("010", 8), ("+3", 3)),
 )
 def test_a_version_number_not_written_as_a_plain_integer_is_a_schema_error_at_its_line(
     repo: Repo, written: str, read: int | None
@@ -40,7 +44,7 @@ def test_plain_version_numbers_and_float_metrics_still_pass(repo: Repo) -> None:
     assert repo.stagectl("check", "--all").returncode == 0
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-32-le"])
+@pytest.mark.parametrize("encoding", quick_first("utf-16", "utf-16-be", "utf-32", "utf-32-le"))
 def test_a_utf16_or_utf32_file_is_refused_at_1_1(repo: Repo, encoding: str) -> None:
     content = model_yaml("fraud", (1, "none"))
     bom = "\ufeff" if encoding.endswith(("-be", "-le")) else ""
@@ -66,7 +70,7 @@ def test_a_utf8_byte_order_mark_is_harmless(repo: Repo) -> None:
 # -- case-only twins ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("twin", ["models/Fraud.yaml", "models/FRAUD.yml"])
+@pytest.mark.parametrize("twin", quick_first("models/Fraud.yaml", "models/FRAUD.yml"))
 def test_case_only_twins_are_one_name_in_every_mode(repo: Repo, twin: str) -> None:
     repo.write(FRAUD, model_yaml("fraud", (1, "none")))
     repo.commit("base")
@@ -130,6 +134,7 @@ KEYS = [
 ]
 
 
+@pytest.mark.slow  # imports MLflow (seconds), for its own validation functions
 @pytest.mark.parametrize("key", KEYS)
 def test_check_refuses_exactly_the_tag_keys_mlflow_refuses(key: str) -> None:
     from mlflow.exceptions import MlflowException
@@ -174,7 +179,7 @@ def test_mlflow_limits_are_schema_errors_that_say_the_limit(repo: Repo) -> None:
 
 
 @pytest.mark.slow
-def test_what_check_accepts_apply_writes(repo: Repo) -> None:
+def test_what_check_accepts_apply_writes(repo: Repo, registry_template: Path) -> None:
     text = (
         "name: fraud\n"
         "description: |\n  two lines,\n  \ttabbed\n"
@@ -185,6 +190,7 @@ def test_what_check_accepts_apply_writes(repo: Repo) -> None:
     repo.write(FRAUD, text)
     repo.write(".gitignore", "*.db\n")
     repo.commit("fraud")
+    seed(registry_template, repo.path / "mlflow.db")  # an empty store, migrated once for the session
     assert repo.stagectl("check", "--all", in_process=True).returncode == 0
     applied = repo.stagectl("apply", in_process=True)
     assert applied.returncode == 0, applied.stdout + applied.stderr
@@ -195,7 +201,7 @@ def test_what_check_accepts_apply_writes(repo: Repo) -> None:
 # -- new ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["true", "null", "No", "007", "1.5", "0x10", "yes", "On", "1e3", "Null"])
+@pytest.mark.parametrize("name", quick_first("true", "null", "No", "007", "1.5", "0x10", "yes", "On", "1e3", "Null"))
 def test_new_quotes_a_name_yaml_would_read_as_something_else(repo: Repo, name: str) -> None:
     repo.write("README", "x\n")
     repo.commit("base")

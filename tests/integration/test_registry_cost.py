@@ -32,7 +32,7 @@ def requests(server: Server) -> int:
 
 
 def test_a_no_op_and_a_one_model_merge_cost_a_handful_of_requests_whatever_the_number_of_models(
-    tmp_path: Path,
+    tmp_path: Path, registry_template: Path
 ) -> None:
     repo: Repo = init_repo(tmp_path / "repo")
     repo.write(".gitignore", "*.db\n")
@@ -41,6 +41,7 @@ def test_a_no_op_and_a_one_model_merge_cost_a_handful_of_requests_whatever_the_n
         repo.write(f"models/{name}.yaml", model_yaml(name, *enumerate(STAGES, 1), source="s3://b", run_ids=True))
     repo.commit("many models")
     server = Server(Path(tempfile.mkdtemp(prefix="stagectl-cost-", dir=FAST)))
+    server.seed(registry_template)  # empty and migrated: the seeding apply below fills it
     seeded = repo.stagectl("apply", "--registry", server.store, in_process=True)  # the server's own store, quickly
     assert seeded.returncode == 0, seeded.stdout[-2000:]
     server.start()

@@ -202,7 +202,7 @@ def test_three_applies_at_once_converge_without_a_spurious_failure(
 
 
 def test_a_registry_that_stops_answering_mid_apply_is_given_up_on_within_two_minutes(
-    repo: Repo, tmp_path: Path
+    repo: Repo, tmp_path: Path, registry_template: Path
 ) -> None:
     """SIGSTOP: the server accepts connections and never answers. Every model is reported.
 
@@ -211,6 +211,7 @@ def test_a_registry_that_stops_answering_mid_apply_is_given_up_on_within_two_min
     a minute and a half here; with 4 s, a fraction of that."""
     server = Server(tmp_path / "stopped-server")
     server.folder.mkdir()
+    server.seed(registry_template)  # its own store (it is stopped mid-apply), migrated once for the session
     server.start()
     names = [f"h{i:02d}" for i in range(40)]
     write_models(repo, names, ["archived", "production", "staging"])

@@ -12,6 +12,7 @@ import pytest
 from helpers.cli import Result
 from helpers.github_fake import FakeGitHub, fake_github, membership, review
 from helpers.gitrepo import Repo, init_repo
+from helpers.marks import quick_first
 
 TOKEN = "ghs_s3cretTokenThatMustNeverBePrinted"
 FRAUD = "models/fraud.yaml"
@@ -164,7 +165,7 @@ def test_no_approval_keeps_the_check_red_and_names_who_must_approve(promotion: R
 
 @pytest.mark.parametrize(
     ("reviews", "passes"),
-    [
+    quick_first(
         ([("alice", "APPROVED", "head")], True),
         ([("Alice", "APPROVED", "head")], True),  # logins ignore case
         ([("alice", "APPROVED", "head"), ("alice", "COMMENTED", "head")], True),  # a comment changes no verdict
@@ -174,7 +175,7 @@ def test_no_approval_keeps_the_check_red_and_names_who_must_approve(promotion: R
         ([("alice", "CHANGES_REQUESTED", "head"), ("alice", "APPROVED", "head")], True),
         ([("mallory", "APPROVED", "head")], False),  # not one of those named
         ([("alice", "COMMENTED", "head")], False),
-    ],
+    ),
     ids=[
         "approved",
         "case",
@@ -277,14 +278,14 @@ def test_only_moves_into_the_guarded_stage_need_approval(promotion: Repo, github
 
 @pytest.mark.parametrize(
     "approvals",
-    [
+    quick_first(
         "{production: {from: [alice]}}",  # the @ form, as CODEOWNERS writes it
         "{production: {from: []}}",
         "{production: {from: ['@alice'], count: 0}}",
         "{production: {count: 1}}",
         "{prod: {from: ['@alice']}}",
         "{production: {from: ['@acme/ml leads']}}",
-    ],
+    ),
 )
 def test_a_malformed_approvals_policy_is_a_policy_error(repo: Repo, approvals: str) -> None:
     repo.write(FRAUD, fraud(1, None))

@@ -12,6 +12,7 @@ import pytest
 
 from helpers.cli import clean_env
 from helpers.gitrepo import Repo
+from helpers.marks import quick_first
 from helpers.models import key_line, model_yaml
 from stagectl.model import ModelFile
 from stagectl.parse import parse_model
@@ -72,7 +73,7 @@ def test_a_move_with_changes_is_judged_as_those_changes(repo: Repo) -> None:
     ], result.stdout
 
 
-@pytest.mark.parametrize("mode", ["--base", "--head", "--staged", "worktree"])
+@pytest.mark.parametrize("mode", quick_first("--base", "--head", "--staged", "worktree"))
 def test_a_pure_move_passes_in_every_mode(repo: Repo, mode: str) -> None:
     repo.write(FRAUD, model_yaml("fraud", (1, "archived"), (2, "production")))
     repo.write("models/churn.yml", model_yaml("churn", (1, "staging")))

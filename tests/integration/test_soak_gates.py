@@ -14,6 +14,7 @@ import pytest
 
 from helpers.cli import Result
 from helpers.gitrepo import Repo
+from helpers.marks import quick_first
 
 FRAUD = "models/fraud.yaml"
 SOAK = "policy:\n  min_staging_hours: 24\n"
@@ -237,13 +238,13 @@ def test_soak_and_gate_are_both_reported(repo: Repo) -> None:
 
 @pytest.mark.parametrize(
     "policy",
-    [
+    quick_first(
         "policy:\n  min_staging_hours: -1\n",
         "policy:\n  min_staging_hours: a day\n",
         "policy:\n  gates:\n    production:\n      auc: {}\n",
         "policy:\n  gates:\n    live:\n      auc: {min: 0.9}\n",
         "policy:\n  gates:\n    production:\n      auc: {least: 0.9}\n",
-    ],
+    ),
     ids=["negative-hours", "hours-not-a-number", "empty-bound", "unknown-stage", "unknown-bound"],
 )
 def test_invalid_history_policy_at_head_means_the_edit_cannot_be_judged(repo: Repo, policy: str) -> None:

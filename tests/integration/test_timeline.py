@@ -161,15 +161,15 @@ def test_the_pull_request_comment_draws_each_model_that_changes_stage(tmp_path: 
 
 
 @pytest.mark.slow
-def test_the_apply_summary_draws_each_model_written_to(tmp_path: Path) -> None:
-    from helpers.registry import sqlite_uri
+def test_the_apply_summary_draws_each_model_written_to(tmp_path: Path, registry_template: Path) -> None:
+    from helpers.registry import seed
 
     repo = init_repo(tmp_path / "repo")
     repo.write(".gitignore", "*.db\n")
     repo.write("models/fraud.yaml", model_yaml("fraud", (1, "staging")))
     repo.write("models/churn.yaml", model_yaml("churn", (1, "staging")))
     repo.commit("base")
-    uri = sqlite_uri(tmp_path / "registry.db")
+    uri = seed(registry_template, tmp_path / "registry.db")
     assert repo.stagectl("apply", "--registry", uri, in_process=True).returncode == 0
     repo.write("models/fraud.yaml", model_yaml("fraud", (1, "production")))
     repo.commit("fraud 1 to production")
