@@ -85,6 +85,7 @@ def styled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Styled]:
     yield Styled(repo, results, repo.stagectl("check", "--format", "json"))
 
 
+@pytest.mark.slow  # `styled` runs every case's command; tests/unit/test_edit.py checks the same bytes in the quick run
 @pytest.mark.parametrize("case", CLI_CASES, ids=[case.name for case in CLI_CASES])
 def test_cli_edit_of_hand_written_style(styled: Styled, case: Case) -> None:
     """The command edits the file in place to exactly the expected bytes and says what it changed."""
@@ -103,6 +104,7 @@ def test_hand_written_styles_pass_check_after_their_edits(styled: Styled) -> Non
     assert styled.check.returncode == 0
 
 
+@pytest.mark.slow  # the same `styled` repository
 @pytest.mark.parametrize("name", ["bom", "col0stage"])
 def test_second_step_on_hand_written_style_is_refused(styled: Styled, name: str) -> None:
     """staging → production right after none → staging, without a commit: refused, bytes untouched."""

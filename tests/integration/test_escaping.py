@@ -49,6 +49,7 @@ def test_check_shows_hostile_keys_escaped_in_every_format(repo: Repo, tmp_path: 
     assert_clean_markdown(text.replace("\u2705", "").replace("\u274c", ""))
 
 
+@pytest.mark.slow  # thousands of errors, rendered in every format
 def test_the_check_summary_stays_under_1_mib_and_counts_what_it_leaves_out(repo: Repo, tmp_path: Path) -> None:
     """60,000 errors once wrote 7.5 MB to $GITHUB_STEP_SUMMARY, which GitHub refuses over 1 MiB."""
     repo.write("models/fraud.yaml", model_yaml("fraud"))

@@ -70,7 +70,8 @@ def test_a_utf8_byte_order_mark_is_harmless(repo: Repo) -> None:
 # -- case-only twins ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("twin", quick_first("models/Fraud.yaml", "models/FRAUD.yml"))
+@pytest.mark.slow  # every mode: several checks a case
+@pytest.mark.parametrize("twin", ["models/Fraud.yaml", "models/FRAUD.yml"])
 def test_case_only_twins_are_one_name_in_every_mode(repo: Repo, twin: str) -> None:
     repo.write(FRAUD, model_yaml("fraud", (1, "none")))
     repo.commit("base")

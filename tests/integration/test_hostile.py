@@ -148,6 +148,7 @@ def test_invalid_utf8_is_yaml_syntax(based: Repo) -> None:
     assert [rule for _f, _l, _c, rule in result.located()] == ["yaml-syntax"]
 
 
+@pytest.mark.slow  # 50 MB written and staged
 def test_fifty_megabyte_file_is_refused_unread(based: Repo) -> None:
     """Over 1 MiB is yaml-unsafe at 1:1, in a commit and in the working tree; it finishes cleanly."""
     big = b"name: fraud\nversions: []\ndescription: " + b"x" * (50 * 1024 * 1024) + b"\n"

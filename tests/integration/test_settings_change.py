@@ -230,6 +230,7 @@ def test_a_model_the_base_did_not_have_has_no_alias_to_move(repo: Repo) -> None:
     ]
 
 
+@pytest.mark.slow  # three branches, two merges, and checks of each way to name the change
 def test_a_settings_change_merged_with_git_merge_is_judged(repo: Repo) -> None:
     """Two branches, one swapping the aliases and one moving the folder with a promotion, merged with
     `git merge --no-ff` into a third: the merge is judged like the changes it brings."""
