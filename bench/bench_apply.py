@@ -9,10 +9,15 @@ promotes one model. Measured: wall time of `stagectl apply` (a subprocess, as in
 and the MLflow import included) and the HTTP requests the server answered (counted from its own
 access log; writes among them). Stores: a sqlite file behind `mlflow server --workers 1`, and a
 PostgreSQL database behind `--workers 4` (the cluster named by STAGECTL_TEST_POSTGRES, else a
-throw-away one started here: tests/helpers/pgcluster.py). The registry is filled before the server starts,
-by `stagectl apply` in embedded mode on the same store (no HTTP), so only the measured applies go
-through the server. Prints a markdown table and the ratios of the largest size to the smallest.
-Exits 1 when a no-op apply wrote anything or an apply failed.
+throw-away one started here: tests/helpers/pgcluster.py). Prints a markdown table, the ratios of each size
+to the smallest, and the load average next to every row (the machine may be shared).
+
+Seeding is not measured and is quick at any size (seed.py): the model files are one commit written
+by `git fast-import`; the registry, as applied from that commit (`stagectl.applied` = HEAD on every
+model), is bulk rows in the tables MLflow's own store creates, inserted in one transaction before
+the server starts. Checked every run: three models filled by a real `stagectl apply` give the same
+rows in those tables, and read the same through each server's API as the seeded ones.
+Exits 1 when a no-op apply wrote anything, an apply failed or the seeding differs.
 
     python bench/bench_apply.py --versus-naive [--models 200] [--versions 5] [--rounds 1]
 
@@ -41,51 +46,15 @@ from pathlib import Path
 from typing import Any
 
 from benchenv import git_env
+from seed import STAGES, check_fill, fill_registry, make_repo, model_name
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
 sys.path.insert(0, str(HERE.parent / "tests"))
 from helpers.pgcluster import ENV_VAR, Cluster, create_database  # noqa: E402  (tests/: shared with the test suite)
 
-STAGES = ["archived", "archived", "production", "staging", "none"]
 WRITE = re.compile(r'"(POST|PATCH|DELETE|PUT) /(ajax-)?api/')
 REQUEST = re.compile(r'"(GET|HEAD|POST|PATCH|DELETE|PUT) /(ajax-)?api/')
-
-
-# -- the repository ---------------------------------------------------------------------------------
-
-
-def stage_of(number: int, versions: int) -> str:
-    return STAGES[number - 1] if versions == len(STAGES) else ("production" if number == versions else "none")
-
-
-def model_name(i: int) -> str:
-    return f"m{i:05d}"
-
-
-def make_repo(root: Path, models: int, versions: int) -> str:
-    """models/m000.yaml ... with `versions` versions each, one commit; returns its sha."""
-    if root.exists():
-        shutil.rmtree(root)
-    (root / "models").mkdir(parents=True)
-    env = git_env()
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True, env=env)
-    for i in range(models):
-        name = model_name(i)
-        lines = [f"name: {name}", f"description: benchmark model {i}", "tags: {team: bench}", "versions:"]
-        for n in range(1, versions + 1):
-            lines += [
-                f"  - version: {n}",
-                f"    stage: {stage_of(n, versions)}",
-                f"    source: s3://bench/{name}/{n}",
-                f"    run_id: run{i:05d}{n}",
-            ]
-        (root / "models" / f"{name}.yaml").write_text("\n".join(lines) + "\n")
-    subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=env)
-    subprocess.run(["git", "commit", "-q", "-m", "bench models"], cwd=root, check=True, env=env)
-    return subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=root, check=True, env=env, capture_output=True, text=True
-    ).stdout.strip()
 
 
 # -- a real MLflow server -----------------------------------------------------------------------------
@@ -147,7 +116,11 @@ def run_stagectl(repo: Path, url: str) -> tuple[float, dict[str, Any]]:
     )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"stagectl apply failed ({done.returncode}): {done.stderr}\n{done.stdout[-2000:]}")
+        try:  # the first errors say why; the tail of the JSON is only the models' statuses
+            shown = json.dumps(json.loads(done.stdout)["errors"][:3], indent=1)
+        except (ValueError, KeyError):
+            shown = done.stdout[-2000:]
+        raise SystemExit(f"stagectl apply failed ({done.returncode}): {done.stderr}\n{shown}")
     return elapsed, json.loads(done.stdout)
 
 
@@ -221,7 +194,9 @@ class Measured:
 class Row:
     store: str
     models: int
-    populate: float  # filling the registry in embedded mode (not through the server)
+    seed_git: float  # the model files' commit (git fast-import), not measured below
+    seed_registry: float  # the registry as applied, bulk rows in MLflow's tables, not measured below
+    load: str  # the load averages after the measured applies (a shared machine)
     noop: Measured
     merge: Measured
 
@@ -250,39 +225,119 @@ def measured_apply(repo: Path, server: Server) -> tuple[Measured, dict[str, Any]
     return Measured(elapsed, server.requests() - requests, server.writes() - writes), report
 
 
-def scale_row(store_kind: str, models: int, postgres: str | None) -> Row:
+def sample(uri: str, names: list[str], head: str) -> dict[str, Any]:
+    """A few models as MLflow's client reads them (description, tags, aliases, each version's source,
+    run id, stage and tags), with the commit `head` written as HEAD."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+    def at_head(tags: dict[str, str]) -> dict[str, str]:
+        return {k: "HEAD" if v == head else v for k, v in tags.items()}
+
+    found: dict[str, Any] = {}
+    for name in names:
+        model = client.get_registered_model(name)
+        versions = client.search_model_versions(f"name='{name}'")
+        found[name] = {
+            "description": model.description,
+            "tags": at_head(dict(model.tags)),
+            "aliases": {k: int(v) for k, v in model.aliases.items()},
+            "versions": {
+                int(v.version): (v.source, v.run_id, v.current_stage, at_head(dict(v.tags))) for v in versions
+            },
+        }
+    return found
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A few models filled by a real `stagectl apply`, read back through MLflow's client."""
+
+    models: dict[str, Any]
+
+    @classmethod
+    def make(cls) -> Reference:
+        folder = WORK / "reference"
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        applied: list[tuple[str, str]] = []
+
+        def apply(repo: Path, uri: str) -> None:
+            run_stagectl(repo, uri)  # embedded: MLflow's own store writes every row
+            applied.append((uri, head_of(repo)))
+
+        check_fill(folder, apply, models=SAMPLED)  # the five tables, row by row
+        uri, head = applied[0]
+        return cls(sample(uri, [model_name(i) for i in range(SAMPLED)], head))
+
+    def check(self, url: str, head: str, label: str) -> None:
+        """The first models of a seeded registry, read through its server, as the real apply left them."""
+        got = sample(url, list(self.models), head)
+        if got != self.models:
+            raise SystemExit(
+                f"{label}: the seeded registry reads differently from an applied one:\n{got}\n{self.models}"
+            )
+
+
+SAMPLED = 3  # models filled by a real apply to check the seeding against
+
+
+def head_of(repo: Path) -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, check=True, env=git_env(), capture_output=True, text=True
+    ).stdout.strip()
+
+
+def scale_row(store_kind: str, models: int, postgres: str | None, reference: Reference) -> Row:
+    label = f"{store_kind} {models:,}"
     folder = WORK / f"scale-{store_kind}-{models}"
     if folder.exists():
         shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    start = time.perf_counter()
     repo = folder / "repo"
-    make_repo(repo, models, len(STAGES))
+    head = make_repo(repo, models, len(STAGES))
+    seed_git = time.perf_counter() - start
     store = create_database(postgres, "bench") if postgres else f"sqlite:///{folder}/server.db"
     start = time.perf_counter()
-    run_stagectl(repo, store)  # embedded: MLflow's store in-process, no HTTP
-    populate = time.perf_counter() - start
+    fill_registry(store, models, len(STAGES), head)  # as applied from HEAD, in one transaction
+    seed_registry = time.perf_counter() - start
     server = Server(folder / "server", store, workers=4 if postgres else 1)
     try:
+        reference.check(server.url, head, label)
         noop, report = measured_apply(repo, server)
         if report["writes"] != 0:
-            raise SystemExit(f"{store_kind} {models}: the no-op apply wrote {report['writes']} times")
+            raise SystemExit(f"{label}: the no-op apply wrote {report['writes']} times")
         promote_one(repo)
         merge, report = measured_apply(repo, server)
+        if report["writes"] == 0:
+            raise SystemExit(f"{label}: the apply after the merge wrote nothing")
     finally:
         server.stop()
     print(
-        f"  {store_kind:10} {models:>6} models: populate {populate:.0f} s; no-op {noop.seconds:.1f} s, "
-        f"{noop.requests} requests; one-model merge {merge.seconds:.1f} s, {merge.requests} requests "
-        f"({merge.writes} writes)",
+        f"  {label:>17} models: seeded git {seed_git:.1f} s, registry {seed_registry:.1f} s; no-op "
+        f"{noop.seconds:.1f} s, {noop.requests} requests; one-model merge {merge.seconds:.1f} s, "
+        f"{merge.requests} requests ({merge.writes} writes); load {load()}",
         flush=True,
     )
-    shutil.rmtree(repo)
-    return Row(store_kind, models, populate, noop, merge)
+    shutil.rmtree(folder)
+    return Row(store_kind, models, seed_git, seed_registry, load(), noop, merge)
+
+
+def load() -> str:
+    """The 1, 5 and 15 minute load averages: the machine is shared, so they go with each figure."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def scale(args: argparse.Namespace) -> int:
     sizes = sorted(int(size) for size in args.sizes.split(","))
     stores = [kind.strip() for kind in args.stores.split(",")]
     WORK.mkdir(exist_ok=True)
+    began = time.perf_counter()
+    print(f"load at start: {load()}", flush=True)
+    reference = Reference.make()
     cluster = None
     postgres = os.environ.get(ENV_VAR)
     if "postgresql" in stores and not postgres:
@@ -292,39 +347,43 @@ def scale(args: argparse.Namespace) -> int:
     try:
         for models in sizes:
             for kind in stores:
-                rows.append(scale_row(kind, models, postgres if kind == "postgresql" else None))
+                rows.append(scale_row(kind, models, postgres if kind == "postgresql" else None, reference))
     finally:
         if cluster is not None:
             cluster.stop()
     print_scale(rows)
+    print(f"\nwhole run {time.perf_counter() - began:.0f} s; load at end: {load()}")
     return 0
 
 
 def print_scale(rows: list[Row]) -> None:
     workers = {"sqlite": 1, "postgresql": 4}
     print(f"\nstagectl apply through a real mlflow server, N models x {len(STAGES)} versions; {os.cpu_count()} CPUs\n")
-    print("| store (server workers) | models | no-op apply | requests | one-model merge apply | requests | writes |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| store (server workers) | models | no-op apply | requests | one-model merge apply | requests | writes "
+        "| load (1, 5, 15 min) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     for row in rows:
         print(
             f"| {row.store} ({workers.get(row.store, '?')}) | {row.models:,} | {row.noop.seconds:.1f} s | "
-            f"{row.noop.requests:,} | {row.merge.seconds:.1f} s | {row.merge.requests:,} | {row.merge.writes} |"
+            f"{row.noop.requests:,} | {row.merge.seconds:.1f} s | {row.merge.requests:,} | {row.merge.writes} | "
+            f"{row.load} |"
         )
     for store in dict.fromkeys(row.store for row in rows):
         mine = [row for row in rows if row.store == store]
-        if len(mine) < 2:
-            continue
-        small, large = mine[0], mine[-1]
-        print(
-            f"\n{store}, {large.models:,} vs {small.models:,} models: no-op apply "
-            f"{large.noop.seconds / small.noop.seconds:.1f}x the time, "
-            f"{large.noop.requests / max(small.noop.requests, 1):.1f}x the requests; one-model merge "
-            f"{large.merge.seconds / small.merge.seconds:.1f}x the time, "
-            f"{large.merge.requests / max(small.merge.requests, 1):.1f}x the requests"
-        )
+        small = mine[0]
+        for large in mine[1:]:
+            print(
+                f"\n{store}, {large.models:,} vs {small.models:,} models: no-op apply "
+                f"{large.noop.seconds / small.noop.seconds:.1f}x the time, "
+                f"{large.noop.requests / max(small.noop.requests, 1):.1f}x the requests; one-model merge "
+                f"{large.merge.seconds / small.merge.seconds:.1f}x the time, "
+                f"{large.merge.requests / max(small.merge.requests, 1):.1f}x the requests"
+            )
     print(
-        "\npopulating (embedded store, not measured above): "
-        + "; ".join(f"{row.store} {row.models:,}: {row.populate:.0f} s" for row in rows)
+        "\nseeding (git commit + registry rows; not measured above): "
+        + "; ".join(f"{row.store} {row.models:,}: {row.seed_git:.1f} + {row.seed_registry:.1f} s" for row in rows)
     )
 
 

@@ -364,10 +364,10 @@ def in_process(repo: Path, rounds: int) -> dict[str, float]:
     its answer must equal the tracker's. The other two take the median of `rounds`.
     """
     sys.path.insert(0, str(ROOT / "validator"))
-    from stagectl import yamlsafe
-    from stagectl.gitio import GitRepo
-    from stagectl.history import revisions, stage_events
-    from stagectl.stagetrack import StageTracker, stages_of
+    from stagectl.gitrepo.gitio import GitRepo
+    from stagectl.gitrepo.stagelog import revisions, stage_events
+    from stagectl.gitrepo.stagetrack import StageTracker, stages_of
+    from stagectl.load import yamlsafe
 
     def read_only(git: GitRepo, head: str) -> list[bytes]:
         """The floor: one git log, every revision's blob streamed through cat-file, nothing parsed."""

@@ -1,7 +1,8 @@
 """Model files written by hand in odd but valid styles, each with one edit and its exact result.
 
-Shared by the library tests (tests/unit/test_edit.py calls stagectl.edit directly) and the command-line
-tests (tests/integration/test_authoring_cli.py runs the same edit through `stagectl promote/archive/register`),
+Shared by the library tests (tests/unit/test_edit.py calls stagectl.authoring.inplace directly) and the
+command-line tests (tests/integration/test_authoring_cli.py runs the same edit through
+`stagectl promote/archive/register`),
 so both levels are held to the same bytes.
 """
 

@@ -10,7 +10,7 @@ from helpers.gitrepo import Repo
 from helpers.marks import quick_first
 from helpers.models import model_yaml
 from helpers.registry import client, seed, sqlite_uri
-from stagectl import schemas
+from stagectl.load import schemas
 
 FRAUD = "models/fraud.yaml"
 

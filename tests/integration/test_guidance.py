@@ -12,7 +12,7 @@ import pytest
 from helpers.cli import run_stagectl
 from helpers.gitrepo import Repo
 from helpers.models import model_yaml
-from stagectl import yamlsafe
+from stagectl.load import yamlsafe
 
 POLICY_NOTE = "stagectl: note: stagectl.yaml has uncommitted changes"
 

@@ -244,3 +244,68 @@ def test_a_record_that_names_no_commit_of_this_repository_is_refused_and_shown_e
     assert result.returncode == 1
     assert errors(result) == [("fraud", None, "never-backwards")]
     assert "\x1b" not in result.stdout and "\\x1b[31mnot" in result.stdout
+
+
+def test_a_deleted_model_file_with_a_live_version_holds_the_model(repo: Repo) -> None:
+    """model-removed after merge: the model stays as applied, said on every run (exit 1), never dropped silently."""
+    repo.write("models/fraud.yaml", simple("fraud", (1, "staging"), (2, "none")))
+    repo.write("models/churn.yaml", simple("churn", (1, "staging")))
+    applied_from = repo.commit("two models")
+    assert apply(repo).returncode == 0
+    before = registry(repo, "fraud")
+
+    (repo.path / "models/fraud.yaml").unlink()
+    repo.write("models/churn.yaml", simple("churn", (1, "production")))
+    deleted = repo.commit("delete fraud while version 1 is in staging; promote churn")
+    for command in ("plan", "apply"):
+        result = apply(repo, command)
+        assert result.returncode == 1, (command, result.stdout)
+        assert errors(result) == [("fraud", None, "model-removed")]
+        message = result.json()["errors"][0]["message"]
+        assert "models/fraud.yaml was deleted while version 1 is staging" in message
+        assert deleted[:12] in message and applied_from[:12] in message
+    assert {m["model"]: m["status"] for m in result.json()["models"]} == {"churn": "applied", "fraud": "refused"}
+    assert registry(repo, "fraud") == before  # held where it was
+    assert registry(repo, "churn")["aliases"] == {"production": 1}
+    text = repo.stagectl("apply", in_process=True)
+    assert text.returncode == 1
+    assert "fraud: refused\n" in text.stdout and "model-removed" in text.stdout
+
+
+def test_a_legal_removal_applies_the_archive_before_it_and_then_leaves_the_model_alone(repo: Repo) -> None:
+    repo.write("models/fraud.yaml", simple("fraud", (1, "production")))
+    repo.commit("fraud 1 in production")
+    assert apply(repo).returncode == 0
+    repo.write("models/fraud.yaml", simple("fraud", (1, "archived")))
+    repo.commit("archive fraud 1")
+    (repo.path / "models/fraud.yaml").unlink()
+    deleted = repo.commit("retire fraud")
+
+    result = apply(repo)
+    assert result.returncode == 0, result.stdout
+    assert errors(result) == []
+    found = registry(repo, "fraud")
+    assert found["aliases"] == {}  # the archive before the removal reached the registry
+    assert found["versions"][1]["tags"]["stagectl.stage"] == "archived"
+    assert found["tags"]["stagectl.applied"] == deleted
+    again = apply(repo)
+    assert again.returncode == 0 and again.json()["actions"] == [] and again.json()["models"] == []
+    assert repo.stagectl("diff", "--format", "json", in_process=True).json()["unmanaged"] == ["fraud"]
+
+
+def test_a_model_another_repository_applied_to_the_same_registry_is_left_alone(repo: Repo, tmp_path: Path) -> None:
+    """A registry shared by two models repositories: neither judges the other's models as removed."""
+    repo.write("models/fraud.yaml", simple("fraud", (1, "staging")))
+    repo.commit("fraud")
+    assert apply(repo).returncode == 0
+    uri = sqlite_uri(repo.path / "mlflow.db")
+    other = init_repo(tmp_path / "other")
+    other.write("models/churn.yaml", simple("churn", (1, "staging")))
+    other.commit("churn, in another repository")
+    result = other.stagectl("apply", "--registry", uri, "--format", "json", in_process=True)
+    assert result.returncode == 0, result.stdout
+    assert errors(result) == [] and {m["model"] for m in result.json()["models"]} == {"churn"}
+    assert other.stagectl("diff", "--registry", uri, "--format", "json", in_process=True).json()["unmanaged"] == [
+        "fraud"
+    ]
+    assert apply(repo).json()["actions"] == []

@@ -84,7 +84,7 @@ def test_a_log_with_several_errors_is_valid_sarif_with_the_text_outputs_position
 
 
 def test_every_rule_is_in_the_log_with_a_description_help_and_a_level(repo: Repo) -> None:
-    from stagectl.rules import all_rules
+    from stagectl.core.rules import all_rules
 
     repo.write(FRAUD, model_yaml("fraud", (1, "production")))
     repo.commit("clean")
@@ -184,4 +184,4 @@ def test_the_format_choices_come_from_the_reporter_registry_and_version_does_not
         [sys.executable, "-X", "importtime", "-m", "stagectl", "--version"], capture_output=True, text=True, check=True
     )
     imported = {line.rsplit("|", 1)[-1].strip() for line in timed.stderr.splitlines() if "|" in line}
-    assert "stagectl.cli" in imported and not {"stagectl.report", "stagectl.model"} & imported
+    assert "stagectl.cli" in imported and not {"stagectl.report", "stagectl.core.model"} & imported

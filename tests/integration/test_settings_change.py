@@ -14,12 +14,12 @@ from helpers.cli import clean_env
 from helpers.gitrepo import Repo
 from helpers.marks import quick_first
 from helpers.models import key_line, model_yaml
-from stagectl.model import ModelFile
-from stagectl.parse import parse_model
-from stagectl.policy import RegistrySettings
-from stagectl.registry.mapping import Mapping
-from stagectl.rules import settings_rules
-from stagectl.rules.registry_mapping import AliasMove, alias_moves
+from stagectl.core.aliases import AliasMapping as Mapping
+from stagectl.core.model import ModelFile
+from stagectl.core.policy import RegistrySettings
+from stagectl.core.rules import settings_rules
+from stagectl.core.rules.registry_mapping import AliasMove, alias_moves
+from stagectl.load.parse import parse_model
 
 FRAUD = "models/fraud.yaml"
 MOVED = "m2/fraud.yaml"

@@ -1,4 +1,4 @@
-"""stagectl.edit at the library level: in-place edits of hand-written files, and the refuse guard.
+"""stagectl.authoring.inplace at the library level: in-place edits of hand-written files, and the refuse guard.
 
 The command-line tests run the same cases (tests/helpers/edit_cases.py) through `stagectl`; here each edit
 is made directly, so a wrong byte points at edit.py rather than at the command around it.
@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from helpers.edit_cases import CASES, Case
-from stagectl import edit, yamlsafe
-from stagectl.model import Document
+from stagectl.authoring import inplace as edit
+from stagectl.core.model import Document
+from stagectl.load import yamlsafe
 
 
 def document(content: bytes) -> Document:

@@ -1,7 +1,7 @@
 """The hostile-YAML loader as a library: what it accepts, what it refuses, and where it points.
 
 Includes property-based tests: random bytes and random YAML-ish text never raise out of
-`stagectl.yamlsafe.load` / `stagectl.parse.parse_model`, and every problem has a 1-based position.
+`stagectl.load.yamlsafe.load` / `stagectl.load.parse.parse_model`, and every problem has a 1-based position.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers.models import model_yaml
-from stagectl import yamlsafe
-from stagectl.judge import FileChange, judge
-from stagectl.model import ModelFile, Position, Rejected
-from stagectl.parse import parse_model, parse_settings
-from stagectl.policy import Policy, Settings
-from stagectl.rules import NoHistory
+from stagectl.core.judge import FileChange, judge
+from stagectl.core.model import ModelFile, Position, Rejected
+from stagectl.core.policy import Policy, Settings
+from stagectl.core.rules import NoHistory
+from stagectl.load import yamlsafe
+from stagectl.load.parse import parse_model, parse_settings
 
 
 def problems(text: str | bytes) -> list[tuple[str, int, int]]:

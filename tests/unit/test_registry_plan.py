@@ -5,18 +5,32 @@ No MLflow here: these feed the planner the plain dataclasses the client would re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import MappingProxyType
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stagectl.model import ModelFile
-from stagectl.parse import parse_model
-from stagectl.policy import RegistrySettings
+from stagectl.core.aliases import TAG_COMMIT, TAG_NEXT_VERSION, TAG_STAGE
+from stagectl.core.aliases import AliasMapping as Mapping
+from stagectl.core.model import ModelFile
+from stagectl.core.policy import RegistrySettings
+from stagectl.load.parse import parse_model
 from stagectl.registry import location
+from stagectl.registry.actions import (
+    Action,
+    CreateModel,
+    CreateVersion,
+    DeleteAlias,
+    SetAlias,
+    SetStage,
+    SetTag,
+    UpdateDescription,
+    assert_never,
+    reverts,
+)
 from stagectl.registry.desired import DesiredModel, DesiredVersion
 from stagectl.registry.importer import import_model, infer_stages, scalar
-from stagectl.registry.mapping import TAG_COMMIT, TAG_NEXT_VERSION, TAG_STAGE, Mapping
 from stagectl.registry.plan import plan_model
 from stagectl.registry.state import ActualModel, ActualVersion
 
@@ -61,13 +75,30 @@ def actual(
     )
 
 
-def kinds(plan_actions: object) -> list[tuple[str, int | None, str]]:
-    return [(a.action, a.version, a.key or a.value or "") for a in plan_actions]  # type: ignore[attr-defined]
+def target(action: Action) -> str:
+    """What a write is about: the alias, the tag's key, the stage, or the description."""
+    match action:
+        case SetAlias() | DeleteAlias():
+            return action.alias
+        case SetTag():
+            return action.key
+        case SetStage():
+            return action.stage
+        case UpdateDescription():
+            return action.description
+        case CreateModel() | CreateVersion():
+            return ""
+        case _:
+            assert_never(action)
+
+
+def kinds(plan_actions: Sequence[Action]) -> list[tuple[str, int | None, str]]:
+    return [(a.kind, a.version, target(a)) for a in plan_actions]
 
 
 def test_a_new_model_is_created_with_its_versions_then_aliased() -> None:
     plan = plan_model(desired("archived", "production", "staging"), None, ALIASES)
-    assert [(a.action, a.version) for a in plan.actions] == [
+    assert [(a.kind, a.version) for a in plan.actions] == [
         ("create-model", None),
         ("create-version", 1),
         ("create-version", 2),
@@ -76,9 +107,10 @@ def test_a_new_model_is_created_with_its_versions_then_aliased() -> None:
         ("set-alias", 3),
     ]
     created = plan.actions[2]
+    assert isinstance(created, CreateVersion)
     assert created.source == "s3://b/fraud/2" and created.run_id == "run-2"
     assert dict(created.tags) == {TAG_STAGE: "production", TAG_COMMIT: "c0ffee"}  # bookkeeping in the same call
-    assert [a.key for a in plan.actions if a.action == "set-alias"] == ["production", "staging"]
+    assert [a.alias for a in plan.actions if isinstance(a, SetAlias)] == ["production", "staging"]
 
 
 def test_a_registry_that_matches_needs_no_writes() -> None:
@@ -95,20 +127,20 @@ def test_promotion_in_stages_mode_demotes_before_it_promotes() -> None:
     assert steps.index(("set-stage", 1, "Archived")) < steps.index(("set-stage", 2, "Production"))
     assert steps.index(("set-stage", 1, "Archived")) < steps.index(("set-alias", 2, "production"))
     assert ("delete-alias", None, "staging") in steps
-    stage_tags = [(a.version, a.value) for a in plan.actions if a.key == TAG_STAGE]
+    stage_tags = [(a.version, a.value) for a in plan.actions if isinstance(a, SetTag) and a.key == TAG_STAGE]
     assert stage_tags == [(1, "archived"), (2, "production")]
 
 
 def test_only_the_highest_staging_version_carries_the_staging_alias() -> None:
     plan = plan_model(desired("staging", "staging", "none"), None, ALIASES)
-    assert [(a.key, a.version) for a in plan.actions if a.action == "set-alias"] == [("staging", 2)]
+    assert [(a.alias, a.version) for a in plan.actions if isinstance(a, SetAlias)] == [("staging", 2)]
 
 
 def test_an_alias_moved_outside_git_is_reverted_and_said_so() -> None:
     moved = actual("archived", "production", "staging", aliases={"production": 3, "staging": 3})
     plan = plan_model(desired("archived", "production", "staging"), moved, ALIASES)
     assert kinds(plan.actions) == [("set-alias", 2, "production")]
-    assert plan.actions[0].reverts == "alias production was on version 3, not 2"
+    assert reverts(plan.actions[0]) == "alias production was on version 3, not 2"
     assert "moved outside git" in plan.actions[0].detail
 
 
@@ -116,14 +148,14 @@ def test_a_change_made_in_git_is_not_called_drift() -> None:
     plan = plan_model(
         desired("archived", "archived", "production"), actual("archived", "production", "staging"), ALIASES
     )
-    assert all(a.reverts is None for a in plan.actions)
+    assert all(reverts(a) is None for a in plan.actions)
 
 
 def test_a_stage_changed_by_a_notebook_is_reverted_in_stages_mode() -> None:
     before = actual("production", mlflow_stages={1: "Archived"})
     plan = plan_model(desired("production"), before, STAGES)
     assert kinds(plan.actions) == [("set-stage", 1, "Production")]
-    assert plan.actions[0].reverts == "stage was Archived, changed outside git"
+    assert reverts(plan.actions[0]) == "stage was Archived, changed outside git"
 
 
 def test_a_version_whose_source_differs_is_refused_and_the_model_gets_no_writes() -> None:
@@ -215,8 +247,8 @@ def test_import_reads_stages_from_aliases_and_apply_then_moves_nothing() -> None
     from stagectl.registry.desired import desired_model
 
     plan = plan_model(desired_model(parsed, {}), registry, ALIASES)
-    assert {a.action for a in plan.actions} == {"set-tag"}  # bookkeeping only: no alias, no stage
-    assert {a.key for a in plan.actions} == {TAG_STAGE}
+    assert {a.kind for a in plan.actions} == {"set-tag"}  # bookkeeping only: no alias, no stage
+    assert {target(a) for a in plan.actions} == {TAG_STAGE}
 
 
 def test_import_of_a_registry_that_used_stages_keeps_them() -> None:
@@ -252,20 +284,8 @@ def test_relative_sqlite_paths_are_taken_from_the_repository_root() -> None:
     )
 
 
-def test_a_lease_is_held_until_it_expires() -> None:
-    from stagectl.registry.apply import _holder
-
-    def model(lease: str) -> ActualModel:
-        return ActualModel("m", tags=MappingProxyType({"stagectl.lock": lease}))
-
-    assert _holder(model("abc 1000"), now=999.0) == "abc"
-    assert _holder(model("abc 1000"), now=1001.0) is None  # expired: a crashed apply blocks nobody for long
-    assert _holder(model("garbage"), now=0.0) is None
-    assert _holder(None, now=0.0) is None
-
-
 def test_mlflow_errors_are_shortened_and_classified() -> None:
-    from stagectl.registry.client import classify, first_line, redact
+    from stagectl.registry.client import classify, error_line, redact
 
     refused = Exception(
         "API request to http://h:1/api/2.0/mlflow/registered-models/get failed with exception "
@@ -273,12 +293,12 @@ def test_mlflow_errors_are_shortened_and_classified() -> None:
         "NewConnectionError(\"HTTPConnection(host='h', port=1): Failed to establish a new connection: "
         '[Errno 111] Connection refused"))'
     )
-    assert first_line(refused) == "[Errno 111] Connection refused"
+    assert error_line(refused) == "[Errno 111] Connection refused"
     assert classify(refused) == "unreachable"
     unavailable = Exception(
         "API request to http://h/x failed with exception … (Caused by ResponseError('too many 503 error responses'))"
     )
-    assert first_line(unavailable) == "HTTP 503 on every attempt"
+    assert error_line(unavailable) == "HTTP 503 on every attempt"
     assert classify(unavailable) == "transient"
     assert classify(Exception("(sqlite3.OperationalError) database is locked"), remote=False) == "transient"
     assert classify(refused, remote=False) == "permanent"  # an embedded store has no network to wait for

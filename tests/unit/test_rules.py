@@ -10,11 +10,12 @@ import pytest
 
 from helpers.models import key_line, model_yaml
 from helpers.spec import CHANGE_RULES, GATE_RULES
-from stagectl.judge import FileChange, judge
-from stagectl.model import STAGES, ModelFile, Rejected, Violation
-from stagectl.parse import parse_model, parse_settings
-from stagectl.policy import DEFAULT_TRANSITIONS, Policy, Settings
-from stagectl.rules import NoHistory, all_rules
+from stagectl.core.judge import FileChange, judge
+from stagectl.core.model import ModelFile, Rejected, Violation
+from stagectl.core.policy import DEFAULT_TRANSITIONS, Policy, Settings
+from stagectl.core.rules import NoHistory, all_rules
+from stagectl.core.stage import STAGES
+from stagectl.load.parse import parse_model, parse_settings
 
 FRAUD = "models/fraud.yaml"
 

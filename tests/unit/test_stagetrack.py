@@ -15,9 +15,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stagectl import stagetrack, yamlsafe
-from stagectl.model import STAGES
-from stagectl.stagetrack import StageTracker
+from stagectl.core.stage import STAGES
+from stagectl.gitrepo import stagetrack
+from stagectl.gitrepo.stagetrack import StageTracker
+from stagectl.load import yamlsafe
 
 
 def full_parse(content: bytes) -> dict[int, str] | None:

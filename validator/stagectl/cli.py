@@ -10,11 +10,12 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from stagectl import __version__, display
+from stagectl.core.stage import Stage
 
 if TYPE_CHECKING:
-    from stagectl.authoring import Edit
+    from stagectl.authoring.changes import Edit
     from stagectl.commands.edit import Workspace
-    from stagectl.model import ModelFile
+    from stagectl.core.model import ModelFile
 
 USAGE_EXIT = 2
 _CANNOT_WRITE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
@@ -94,6 +95,10 @@ example:
 }
 
 
+_PROMOTE_TO = tuple(stage.next.value for stage in Stage if stage.next)  # staging, production
+_STARTS = tuple(stage.value for stage in Stage.starts())  # none, staging
+
+
 class _Formats:
     """`check --format` choices, read from the reporter registry only when argparse asks (not for --version)."""
 
@@ -166,7 +171,7 @@ def _add_check(commands: Any) -> None:
 def _check(args: argparse.Namespace) -> int:
     from stagectl.commands import check
     from stagectl.errors import FatalError
-    from stagectl.targets import Request
+    from stagectl.gitrepo.targets import Request
 
     if (args.staged or args.all) and (args.base or args.head):
         raise FatalError("--staged and --all cannot be combined with --base or --head")
@@ -175,11 +180,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _add_authoring(commands: Any) -> None:
-    stages = ("none", "staging", "production", "archived")
     promote = _command(commands, "promote", "move a version to its next stage (or --to), archiving what it displaces")
     promote.add_argument("model")
     promote.add_argument("version", type=int)
-    promote.add_argument("--to", choices=("staging", "production"), help="the target stage (default: the next one)")
+    promote.add_argument("--to", choices=_PROMOTE_TO, help="the target stage (default: the next one)")
     archive = _command(commands, "archive", "archive a version")
     archive.add_argument("model")
     archive.add_argument("version", type=int)
@@ -189,7 +193,7 @@ def _add_authoring(commands: Any) -> None:
     register.add_argument("model")
     register.add_argument("--source", required=True, metavar="URI", help="the artifact URI")
     register.add_argument("--run-id", metavar="ID", help="the MLflow run that produced it")
-    register.add_argument("--stage", choices=("none", "staging"), default="none", help="its first stage (default none)")
+    register.add_argument("--stage", choices=_STARTS, default=Stage.NONE.value, help="its first stage (default none)")
     register.add_argument(
         "--metric", action="append", default=[], metavar="NAME=NUMBER", help="a metric it carries (repeatable)"
     )
@@ -218,7 +222,7 @@ def _add_authoring(commands: Any) -> None:
 
     status = _command(commands, "status", "every model's versions by stage, from HEAD (or --ref)")
     status.add_argument("model", nargs="?")
-    status.add_argument("--stage", choices=stages, help="only versions in this stage")
+    status.add_argument("--stage", choices=Stage.names(), help="only versions in this stage")
     status.add_argument("--ref", metavar="REF", help="read this commit instead of HEAD")
     status.add_argument(
         "--format", choices=("text", "json", "markdown"), default="text", help=_TABLE_OR_JSON + "; markdown: a table"
@@ -239,19 +243,19 @@ def _add_authoring(commands: Any) -> None:
 
 
 def _edit(args: argparse.Namespace) -> int:
-    from stagectl import authoring
+    from stagectl.authoring import changes
     from stagectl.commands import edit
 
     def plan(model: ModelFile, workspace: Workspace) -> Edit:
         if args.command == "promote":
-            return authoring.promote(model, args.version, args.to, workspace.settings.policy)
+            return changes.promote(model, args.version, Stage(args.to) if args.to else None, workspace.settings.policy)
         if args.command == "archive":
-            return authoring.archive(model, args.version)
+            return changes.archive(model, args.version)
         if args.command == "register":
-            return authoring.register(model, args.source, args.run_id, args.stage, args.metric)
+            return changes.register(model, args.source, args.run_id, Stage(args.stage), args.metric)
         return edit.plan_rollback(model, workspace)
 
-    return edit.run(args.model, plan, args.dry_run, sys.stdout, sys.stderr)
+    return edit.run(args.model, plan, args.dry_run, os.environ, sys.stdout, sys.stderr)
 
 
 def _new(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import codecs
+import datetime
 import io
 import json
 import re
@@ -144,3 +145,23 @@ def tolerate_any_encoding(*streams: Any) -> None:
     for stream in streams:
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors=FALLBACK)
+
+
+def describe_value(value: Any) -> str:
+    """A short, safe rendering of a YAML value, with a hint where YAML surprised the author."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        word = "true" if value else "false"
+        return f"the boolean {word} (YAML reads yes/no/on/off/true/false as booleans: quote it if you mean text)"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return f"the date {value.isoformat()} (quote it if you mean text)"
+    if isinstance(value, str):
+        return quoted(value)
+    if isinstance(value, (int, float)):
+        return short(repr(value))
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"

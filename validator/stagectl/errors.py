@@ -10,3 +10,8 @@ class FatalError(Exception):
     """stagectl cannot do what was asked (not a repository, unknown ref, invalid base policy)."""
 
     exit_code = 2
+
+
+def first_line(text: str, default: str = "unknown error") -> str:
+    """The first line that says anything, for a one-line reason made of a tool's longer message."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), default)

@@ -8,26 +8,26 @@ from __future__ import annotations
 
 import difflib
 import os
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TextIO
 
-from stagectl import authoring, edit, notes
-from stagectl.authoring import Edit, NothingToDo, Refusal
-from stagectl.collect import policy_at
-from stagectl.contents import read, read_worktree
+from stagectl.authoring import changes, inplace
+from stagectl.authoring.changes import BadRequest, Edit, Refusal
+from stagectl.authoring.files import find_model, write_atomically
+from stagectl.core.judge import FileChange, judge
+from stagectl.core.model import ModelFile, Rejected, Violation
+from stagectl.core.policy import POLICY_FILE, Settings
+from stagectl.core.rules import shallow_note
 from stagectl.display import printable
 from stagectl.errors import FatalError
-from stagectl.gitio import GitRepo
-from stagectl.history import GitHistory, stage_events
-from stagectl.judge import FileChange, judge
-from stagectl.model import ModelFile, Rejected, Violation
-from stagectl.parse import MODEL_SUFFIXES, check_name, parse_model
-from stagectl.policy import POLICY_FILE, Settings
-from stagectl.report import CheckResult, Output
+from stagectl.gitrepo.collect import policy_at
+from stagectl.gitrepo.contents import read, read_worktree
+from stagectl.gitrepo.gitio import WORKTREE, GitRepo, head_label
+from stagectl.gitrepo.stagelog import GitHistory, stage_events
+from stagectl.load.parse import check_name, parse_model
+from stagectl.report import CheckResult, Output, notes
 from stagectl.report.text import report as print_violations
-from stagectl.rules import shallow_note
 
 
 @dataclass(frozen=True)
@@ -43,21 +43,15 @@ class Workspace:
 Planner = Callable[[ModelFile, Workspace], Edit]
 
 
-def find_model(root: str, models_dir: str, name: str) -> str | None:
-    """The model's file in the working tree, if any; the models folder must be a real folder (or absent)."""
-    folder = os.path.join(root, models_dir)
-    if os.path.islink(folder):
-        raise FatalError(f"{models_dir} is a symbolic link: the models folder must be a real folder")
-    if os.path.lexists(folder) and not os.path.isdir(folder):
-        raise FatalError(f"{models_dir} is not a folder: model files live in {models_dir}/")
-    for suffix in MODEL_SUFFIXES:
-        path = f"{models_dir}/{name}{suffix}"
-        if os.path.lexists(os.path.join(root, path)):
-            return path
-    return None
-
-
-def run(name: str, planner: Planner, dry_run: bool, out: TextIO, err: TextIO, cwd: str | None = None) -> int:
+def run(
+    name: str,
+    planner: Planner,
+    dry_run: bool,
+    env: Mapping[str, str],
+    out: TextIO,
+    err: TextIO,
+    cwd: str | None = None,
+) -> int:
     check_name(name)
     with GitRepo.discover(cwd) as repo:
         head = repo.head()
@@ -72,19 +66,27 @@ def run(name: str, planner: Planner, dry_run: bool, out: TextIO, err: TextIO, cw
         current = parse_model(path, before, spans=True)
         if isinstance(current, Rejected) or not isinstance(before, bytes):
             violations = list(current.violations) if isinstance(current, Rejected) else []
-            return _refuse(violations, path, out, err, "the file does not pass check: fix it first")
+            return _refuse(
+                violations, path, Output(out, err, env, quiet=True), "the file does not pass check: fix it first"
+            )
         try:
             change = planner(current, workspace)
-            after = apply(before, current, change)
-        except NothingToDo as nothing:
-            err.write(f"stagectl: {nothing}: nothing to change\n")
+        except BadRequest as bad:
+            raise FatalError(str(bad)) from None
+        except Refusal as refusal:
+            err.write(f"stagectl: {refusal}; {path} is unchanged\n")
+            return 1
+        if change.already:
+            err.write(f"stagectl: {change.already}: nothing to change\n")
             return 0
-        except (Refusal, edit.EditError) as refusal:
+        try:
+            after = edited(before, current, change)
+        except inplace.EditError as refusal:
             err.write(f"stagectl: {refusal}; {path} is unchanged\n")
             return 1
         violations = judge_edit(workspace, after)
     if violations:
-        return _refuse(violations, path, out, err, "the policy rejects this edit")
+        return _refuse(violations, path, Output(out, err, env, quiet=True), "the policy rejects this edit")
     if dry_run:
         out.writelines(_diff(path, before, after))
         return 0
@@ -99,16 +101,17 @@ def plan_rollback(model: ModelFile, workspace: Workspace) -> Edit:
     repo, head, path = workspace.repo, workspace.head, workspace.path
     events = stage_events(repo, head, [path])[path] if head else []
     try:
-        return authoring.rollback(model, events)
-    except authoring.NoEarlierProduction as refusal:
+        return changes.rollback(model, events)
+    except changes.NoEarlierProduction as refusal:
         note = shallow_note(GitHistory(repo, head)) if head else ""
         raise Refusal(f"{refusal}{note}") from None
 
 
-def apply(before: bytes, current: ModelFile, change: Edit) -> bytes:
+def edited(before: bytes, current: ModelFile, change: Edit) -> bytes:
+    """The file's bytes with `change` written in, everything else as it was."""
     if change.new_entry:
-        return edit.append_version(before, current.document, change.new_entry)
-    return edit.set_stages(before, current.document, {c.index: c.to_stage for c in change.stages})
+        return inplace.append_version(before, current.document, change.new_entry)
+    return inplace.set_stages(before, current.document, {c.index: c.to_stage for c in change.stages})
 
 
 def judge_edit(workspace: Workspace, after: bytes) -> list[Violation]:
@@ -120,9 +123,9 @@ def judge_edit(workspace: Workspace, after: bytes) -> list[Violation]:
     return judge([FileChange(path, base, head)], workspace.settings.policy, GitHistory(repo, workspace.head))
 
 
-def _refuse(violations: list[Violation], path: str, out: TextIO, err: TextIO, why: str) -> int:
-    print_violations(CheckResult(None, "WORKTREE", 1, tuple(violations)), Output(out, err, os.environ, quiet=True))
-    err.write(f"stagectl: refused: {why}; {path} is unchanged\n")
+def _refuse(violations: list[Violation], path: str, output: Output, why: str) -> int:
+    print_violations(CheckResult(None, head_label(WORKTREE), 1, tuple(violations)), output)
+    output.err.write(f"stagectl: refused: {why}; {path} is unchanged\n")
     return 1
 
 
@@ -139,21 +142,3 @@ def _shown(line: str) -> str:
         if line.endswith(ending):
             return printable(line.removesuffix(ending)) + ending
     return printable(line) + "\n\\ No newline at end of file\n"
-
-
-def write_atomically(full_path: str, data: bytes) -> None:
-    """Replace the file in one step: a crash leaves the old file or the new one, never half of one."""
-    folder = os.path.dirname(full_path)
-    mode = os.stat(full_path).st_mode & 0o7777 if os.path.exists(full_path) else 0o644
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".stagectl-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, full_path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise

@@ -8,13 +8,15 @@ from collections.abc import Sequence
 from datetime import datetime, time, timezone
 from typing import TextIO
 
-from stagectl.collect import base_settings
+from stagectl.core.events import StageEvent, parse_date
+from stagectl.core.stage import Stage
 from stagectl.display import printable
 from stagectl.errors import SHALLOW_NOTE, FatalError
-from stagectl.gitio import GitRepo
-from stagectl.history import StageEvent, commit_date, parse_date, stage_events
-from stagectl.parse import MODEL_SUFFIXES, check_name
-from stagectl.timeline import gantt
+from stagectl.gitrepo.collect import base_settings
+from stagectl.gitrepo.gitio import GitRepo
+from stagectl.gitrepo.stagelog import commit_date, stage_events
+from stagectl.gitrepo.timeline import gantt
+from stagectl.load.parse import MODEL_SUFFIXES, check_name
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ][0-9:.]+([+-]\d{2}:?\d{2}|Z)?)?")
 
@@ -58,7 +60,7 @@ def in_production(events: Sequence[StageEvent]) -> list[int]:
     state: dict[int, str] = {}
     for event in events:
         state[event.version] = event.to_stage
-    return sorted(version for version, stage in state.items() if stage == "production")
+    return sorted(version for version, stage in state.items() if stage == Stage.PRODUCTION)
 
 
 def _point(repo: GitRepo, head: str, at: str | None) -> tuple[str, datetime | None]:

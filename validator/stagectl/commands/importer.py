@@ -11,15 +11,16 @@ from collections.abc import Mapping as EnvMapping
 from collections.abc import Sequence
 from typing import TextIO
 
-from stagectl.commands.edit import write_atomically
+from stagectl.authoring.files import write_atomically
+from stagectl.core.aliases import AliasMapping
+from stagectl.core.model import ModelFile
+from stagectl.core.stage import Stage
 from stagectl.display import printable
 from stagectl.errors import FatalError
-from stagectl.model import ModelFile
-from stagectl.parse import MODEL_SUFFIXES, NAME_PATTERN, check_name, parse_model
+from stagectl.load.parse import MODEL_SUFFIXES, NAME_PATTERN, check_name, parse_model
 from stagectl.registry import location
 from stagectl.registry.client import quiet_mlflow, shown
 from stagectl.registry.importer import import_model
-from stagectl.registry.mapping import Mapping
 from stagectl.registry.session import EmptyRegistry, connect
 from stagectl.registry.source import worktree_settings
 from stagectl.report import plural
@@ -54,7 +55,7 @@ def _import(
     if isinstance(registry, EmptyRegistry):
         raise FatalError(f"there is no registry at {shown(uri)}: pass --registry or set MLFLOW_TRACKING_URI")
     registered = [] if names else registry.model_names()
-    mapping = Mapping.from_settings(settings.registry)
+    mapping = AliasMapping.from_settings(settings.registry)
     models_dir = os.path.join(root, settings.models_dir)
     schema = os.path.join(root, "schemas", "model.schema.json")
     schema_ref = os.path.relpath(schema, models_dir).replace(os.sep, "/") if os.path.exists(schema) else None
@@ -101,9 +102,9 @@ def _import(
     return 1 if failed else 0
 
 
-def _count(stages: dict[int, str]) -> dict[str, int]:
+def _count(stages: dict[int, Stage]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for stage in ("production", "staging", "none", "archived"):
+    for stage in Stage.by_prominence():
         n = sum(1 for s in stages.values() if s == stage)
         if n:
             found[stage] = n

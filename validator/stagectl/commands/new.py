@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from stagectl import authoring
-from stagectl.collect import base_settings
-from stagectl.commands.edit import find_model, write_atomically
-from stagectl.gitio import GitRepo
-from stagectl.parse import MODEL_SUFFIXES, check_name, model_stem
+from stagectl.authoring import changes
+from stagectl.authoring.files import find_model, write_atomically
+from stagectl.core.model import model_stem
+from stagectl.gitrepo.collect import base_settings
+from stagectl.gitrepo.gitio import GitRepo
+from stagectl.load.parse import MODEL_SUFFIXES, check_name
 
 
 def run(name: str, out: TextIO, err: TextIO, cwd: str | None = None) -> int:
@@ -42,7 +43,7 @@ def run(name: str, out: TextIO, err: TextIO, cwd: str | None = None) -> int:
     schema = os.path.join(repo.root, "schemas", "model.schema.json")
     schema_path = os.path.relpath(schema, folder).replace(os.sep, "/") if os.path.isfile(schema) else None
     path = f"{settings.models_dir}/{name}.yaml"
-    write_atomically(os.path.join(repo.root, path), authoring.new_model_text(name, schema_path).encode())
+    write_atomically(os.path.join(repo.root, path), changes.new_model_text(name, schema_path).encode())
     out.write(f"{path}: new model {name} (register its first version with 'stagectl register {name} --source URI')\n")
     return 0
 

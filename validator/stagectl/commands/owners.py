@@ -6,12 +6,12 @@ import difflib
 import os
 from typing import TextIO
 
-from stagectl.codeowners import DEFAULT_FILE, Owned, block, current_block, owner_lines, with_block
-from stagectl.collect import collect_worktree
+from stagectl.core.model import ModelFile
 from stagectl.display import printable
 from stagectl.errors import FatalError
-from stagectl.gitio import GitRepo
-from stagectl.model import ModelFile
+from stagectl.github.codeowners import DEFAULT_FILE, Owned, block, current_block, owner_lines, with_block
+from stagectl.gitrepo.collect import collect_worktree
+from stagectl.gitrepo.gitio import GitRepo
 from stagectl.report import plural
 
 

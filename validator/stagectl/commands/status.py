@@ -6,17 +6,17 @@ import json
 from collections.abc import Mapping
 from typing import TextIO
 
-from stagectl.collect import collect_commit
+from stagectl.core.model import ModelFile, Rejected
+from stagectl.core.stage import Stage
 from stagectl.display import markdown_code, printable
 from stagectl.errors import FatalError
-from stagectl.gitio import GitRepo
-from stagectl.model import STAGES, ModelFile, Rejected
-from stagectl.parse import check_name
+from stagectl.gitrepo.collect import collect_commit
+from stagectl.gitrepo.gitio import GitRepo
+from stagectl.load.parse import check_name
 from stagectl.report import Output
 from stagectl.report.text import BOLD, DIM, RESET, use_colour
 
-STAGE_ORDER = {"production": 0, "staging": 1, "none": 2, "archived": 3}
-STAGE_COLOUR = {"production": "\033[32m", "staging": "\033[33m", "none": "", "archived": DIM}
+STAGE_COLOUR = {Stage.PRODUCTION: "\033[32m", Stage.STAGING: "\033[33m", Stage.NONE: "", Stage.ARCHIVED: DIM}
 
 
 def run(
@@ -59,7 +59,7 @@ def run(
     return 0
 
 
-def table(models: list[ModelFile], stage: str | None) -> list[tuple[str, list[tuple[int, str]]]]:
+def table(models: list[ModelFile], stage: str | None) -> list[tuple[str, list[tuple[int, Stage]]]]:
     """(model, [(version, stage)…]) sorted by name; versions production first, newest first within a stage.
 
     With a stage filter, only models with a version in that stage.
@@ -67,7 +67,7 @@ def table(models: list[ModelFile], stage: str | None) -> list[tuple[str, list[tu
     rows = []
     for model in sorted(models, key=lambda m: m.name):
         versions = sorted(
-            ((v.number, v.stage) for v in model.by_number().values()), key=lambda vs: (STAGE_ORDER[vs[1]], -vs[0])
+            ((v.number, v.stage) for v in model.by_number().values()), key=lambda vs: (Stage(vs[1]).prominence, -vs[0])
         )
         if stage is not None:
             versions = [vs for vs in versions if vs[1] == stage]
@@ -76,21 +76,21 @@ def table(models: list[ModelFile], stage: str | None) -> list[tuple[str, list[tu
     return rows
 
 
-def markdown_table(rows: list[tuple[str, list[tuple[int, str]]]], sha: str, stage: str | None) -> str:
+def markdown_table(rows: list[tuple[str, list[tuple[int, Stage]]]], sha: str, stage: str | None) -> str:
     """One row per model, one column per stage (versions newest first): for job summaries and wikis."""
-    columns = [stage] if stage else sorted(STAGES, key=STAGE_ORDER.__getitem__)
+    columns = [stage] if stage else list(Stage.by_prominence())
     lines = [f"**stagectl status** at `{sha[:12]}`", ""]
     if not rows:
         return "\n".join([*lines, "No models" + (f" with a version in {stage}." if stage else "."), ""]) + "\n"
     lines += ["| model | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
     for model, versions in rows:
         found = {column: ", ".join(str(v) for v, s in versions if s == column) for column in columns}
-        shown = [f"**{found[c]}**" if c == "production" and found[c] else found[c] or "–" for c in columns]
+        shown = [f"**{found[c]}**" if c == Stage.PRODUCTION and found[c] else found[c] or "–" for c in columns]
         lines.append(f"| {markdown_code(model)} | " + " | ".join(shown) + " |")
     return "\n".join(lines) + "\n\n"
 
 
-def _print_terminal(rows: list[tuple[str, list[tuple[int, str]]]], out: TextIO, colour: bool) -> None:
+def _print_terminal(rows: list[tuple[str, list[tuple[int, Stage]]]], out: TextIO, colour: bool) -> None:
     def paint(code: str, text: str) -> str:
         return f"{code}{text}{RESET}" if colour and code else text
 
@@ -102,6 +102,3 @@ def _print_terminal(rows: list[tuple[str, list[tuple[int, str]]]], out: TextIO, 
         for n, (version, stage) in enumerate(versions):
             shown = model if n == 0 else ""
             out.write(f"{shown:<{width}}  {version:>7}  {paint(STAGE_COLOUR[stage], stage)}\n")
-
-
-assert set(STAGE_ORDER) == set(STAGES)

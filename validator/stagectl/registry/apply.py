@@ -3,36 +3,30 @@
 Models are independent, so they go through a small thread pool; within a model the plan's order is
 kept (demotions before promotions). A failure stops that model only; every model gets a result.
 
-Every write is idempotent except creating a version: MLflow numbers it and never reuses a number,
-so two applies creating the same version at once would burn numbers for good. An apply that must
-create versions first takes a lease on the model (a `stagectl.lock` tag: token and expiry): a new
-model is registered with the lease already in its tags (registration is atomic); an existing one
-gets the tag written, and the lease holds if it is still there a moment later. Another apply waits
-for the lease, then plans again from what the registry holds by then.
+Every write is idempotent except creating a version, so an apply that must create versions first
+takes a lease on the model (`lease`); another apply waits for it, then plans again from what the
+registry holds by then.
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from types import MappingProxyType
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from stagectl.registry.client import AlreadyExists, Conflict, Outcome, RegistryError, first_line
+from stagectl.core.aliases import AliasMapping
+from stagectl.registry.actions import Action, assert_never, reverts
+from stagectl.registry.client import AlreadyExists, Conflict, Outcome, RegistryError, error_line
 from stagectl.registry.desired import DesiredModel
-from stagectl.registry.mapping import TAG_LOCK
-from stagectl.registry.mapping import Mapping as AliasMapping
-from stagectl.registry.plan import Action, ModelPlan, Problem, plan_model
+from stagectl.registry.lease import Acquired, Again, Lease, Registered, Wait, Write
+from stagectl.registry.plan import ModelMessage, ModelPlan, plan_model
 from stagectl.registry.state import ActualModel
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-LEASE_SECONDS = 20  # a crashed apply's lease blocks others this long at most; renewed while writing
-SETTLE_SECONDS = 1.0  # a written lease holds if it is still there after this
 WAIT_SECONDS = 120.0  # the longest an apply waits for another's lease on a model
 POLL_SECONDS = 0.5
 ROUNDS = 20  # re-plans per model besides waiting (after a lost lease, or a model registered meanwhile)
@@ -57,9 +51,9 @@ class ModelResult:
     model: str
     plan: ModelPlan
     done: tuple[Action, ...] = ()
-    errors: tuple[Problem, ...] = ()  # the plan's refusals, or the write that failed
-    notes: tuple[Problem, ...] = ()
-    refusals: tuple[Problem, ...] = ()  # changes the rules refused: the model stays where it was
+    errors: tuple[ModelMessage, ...] = ()  # the plan's refusals, or the write that failed
+    notes: tuple[ModelMessage, ...] = ()
+    refusals: tuple[ModelMessage, ...] = ()  # changes the rules refused: the model stays where it was
 
     @property
     def status(self) -> str:
@@ -70,29 +64,30 @@ class ModelResult:
         return "applied" if self.done else "unchanged"
 
     @property
-    def reverted(self) -> tuple[Action, ...]:
-        return tuple(a for a in self.done if a.reverts)
+    def reverted(self) -> tuple[tuple[Action, str], ...]:
+        """The writes that undid drift (an alias or stage changed outside git), with what was found."""
+        return tuple((a, was) for a in self.done if (was := reverts(a)))
 
 
 def read_models(
     reader: Reader, names: Sequence[str], workers: int = 1, absent: Collection[str] = ()
-) -> tuple[dict[str, ActualModel | None], dict[str, Problem]]:
+) -> tuple[dict[str, ActualModel | None], dict[str, ModelMessage]]:
     """Each model's state (None: not registered), and for those that could not be read, why.
 
     `absent`: models a listing just found unregistered, so not read.
     """
 
-    def one(name: str) -> ActualModel | Problem | None:
+    def one(name: str) -> ActualModel | ModelMessage | None:
         if name in absent:
             return None
         try:
             return reader.read(name)
         except Exception as error:
-            return Problem(name, None, f"cannot read it from the registry: {reason(error)}")
+            return ModelMessage(name, None, f"cannot read it from the registry: {reason(error)}")
 
     found = _each(one, names, workers)
-    states = {n: f for n, f in zip(names, found, strict=True) if not isinstance(f, Problem)}
-    failed = {n: f for n, f in zip(names, found, strict=True) if isinstance(f, Problem)}
+    states = {n: f for n, f in zip(names, found, strict=True) if not isinstance(f, ModelMessage)}
+    failed = {n: f for n, f in zip(names, found, strict=True) if isinstance(f, ModelMessage)}
     return states, failed
 
 
@@ -141,80 +136,6 @@ def apply_models(
     )
 
 
-@dataclass
-class Lease:
-    """This apply's claim on one model, so that it alone creates versions there (see the module doc).
-
-    Taken by registering a new model with the lease in its tags (atomic), or by writing the tag on
-    an existing one and finding it still there after the settle time; renewed while writing; let go
-    at the end. A lease another apply overwrote within the settle time is dropped: back off.
-    """
-
-    writer: Writer
-    name: str
-    clock: Callable[[], float]
-    sleep: Callable[[float], None]
-    token: str = field(default_factory=lambda: uuid.uuid4().hex)
-    value: str | None = None  # "<token> <expiry>" while held
-    renewed: float = 0.0
-    confirmed: bool = False  # seen in place after it was written
-
-    @property
-    def held(self) -> bool:
-        return self.value is not None
-
-    def other_holder(self, actual: ActualModel | None) -> bool:
-        """Whether another apply holds an unexpired lease on the model (or crashed holding it)."""
-        holder = _holder(actual, self.clock())
-        return holder is not None and holder != self.token
-
-    def check(self, actual: ActualModel | None) -> bool:
-        """Whether the lease is still in place on this state."""
-        if self.value is None or _holder(actual, self.clock()) != self.token:
-            return False
-        self.confirmed = True
-        return True
-
-    def drop(self) -> None:
-        """Another apply overwrote it within the settle time: it is theirs now."""
-        self.value = None
-
-    def register(self, create: Action) -> ActualModel:
-        """Register the model with the lease already in its tags; the state this leaves."""
-        candidate = self._candidate()
-        tags = MappingProxyType({**create.tags, TAG_LOCK: candidate})
-        self.writer.write(replace(create, tags=tags))
-        self.value, self.renewed = candidate, self.clock()
-        return ActualModel(self.name, create.description, tags)
-
-    def claim(self) -> None:
-        """Write the lease on an existing model; whether it holds is seen on the next read."""
-        candidate = self._candidate()
-        self.writer.claim(self.name, candidate)
-        self.sleep(SETTLE_SECONDS)
-        self.value, self.renewed = candidate, self.clock()
-
-    def renew_if_due(self) -> None:
-        if self.value is not None and self.clock() - self.renewed > LEASE_SECONDS / 2:
-            self.value, self.renewed = self._candidate(), self.clock()
-            self.writer.claim(self.name, self.value)
-
-    def clear_expired(self, actual: ActualModel | None) -> None:
-        """Remove an expired lease a crashed apply left behind."""
-        if self.value is None and actual is not None and TAG_LOCK in actual.tags:
-            self.writer.release(self.name, actual.tags[TAG_LOCK])
-
-    def release(self) -> None:
-        if self.value is not None:
-            # Nobody takes an unexpired lease, so a confirmed one still ours is removed without a read.
-            held = self.confirmed and self.clock() < self.renewed + LEASE_SECONDS - 2
-            self.writer.release(self.name, self.value, held=held)
-            self.value = None
-
-    def _candidate(self) -> str:
-        return f"{self.token} {self.clock() + LEASE_SECONDS:.0f}"
-
-
 def _apply(
     writer: Writer,
     desired: DesiredModel,
@@ -224,81 +145,123 @@ def _apply(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
 ) -> ModelResult:
-    """One model: read -> plan -> acquire (when versions must be created) -> write, again until done."""
-    name = desired.name
-    lease = Lease(writer, name, clock, sleep)
-    done: list[Action] = []
-    notes: list[Problem] = []
-    plan = ModelPlan(name)
-    deadline = clock() + WAIT_SECONDS
-    waited = False
-    clashes = 0  # create-model found the name taken
-    known: ActualModel | None = first  # the state, when it was just read (or made) and need not be read again
+    """One model: read -> plan -> acquire (when versions must be created) -> write, again until done.
+
+    The rules judged the model before (session: what it may be brought to); each round plans from
+    the state just read, so a lost race or another apply's lease ends in a fresh plan, not a clash.
+    """
+    run = _ModelRun(writer, desired, Lease(writer, desired.name, clock, sleep), clock() + WAIT_SECONDS)
+    known = first if read_already else None  # the state, when it was just read (or made): not read again
+    plan = ModelPlan(desired.name)
     try:
         for _ in range(ROUNDS + int(WAIT_SECONDS / POLL_SECONDS)):
-            try:  # read
-                fresh = not (known is not None or read_already)  # read in this round, not earlier
-                actual = writer.read(name) if fresh else known
-                known, read_already = None, False
-            except Exception as error:
-                return _failed(desired, plan, done, None, f"cannot read it from the registry: {reason(error)}", notes)
-            plan = plan_model(desired, actual, mapping)  # plan (what the rules allow was judged before)
+            fresh = known is None and not read_already
+            actual = run.read(plan) if fresh else known  # read
+            known, read_already = None, False
+            plan = plan_model(desired, actual, mapping)  # plan
             if plan.errors:
-                return ModelResult(name, plan, tuple(done), plan.errors, plan.notes)
-            creates = any(a.action == "create-version" for a in plan.actions)
-            if lease.held and not lease.check(actual) and creates:
-                lease.drop()
-                continue  # back off, plan again
-            if not lease.held and lease.other_holder(actual):  # acquire: wait for another apply's lease
-                if clock() > deadline:
-                    message = f"another apply holds the lease on {name} and has not let go: rerun later"
-                    return _failed(desired, plan, done, None, message, notes)
-                if not waited:
-                    notes.append(Problem(name, None, "waited for another apply's lease on it"))
-                    waited = True
-                sleep(POLL_SECONDS)
-                continue
-            if not lease.held and creates:
-                if actual is not None and not fresh:
-                    continue  # the lease is taken on what the registry holds now, not on a listing made earlier
-                try:
-                    if actual is None:
-                        known = lease.register(plan.actions[0])
-                        done.append(plan.actions[0])
-                    else:
-                        lease.claim()
-                except AlreadyExists:
-                    clashes += 1
-                    if clashes > 2:  # registered, yet not readable as a model: MLflow hides prompts
-                        return _failed(desired, plan, done, None, _UNREADABLE.format(name=name), notes)
-                    continue
-                except Conflict:
-                    continue  # another apply wrote its lease at the same moment: read again, plan again
-                except Exception as error:
-                    return _failed(desired, plan, done, None, f"cannot take the lease: {reason(error)}", notes)
-                continue
-            lease.clear_expired(actual)
-            for action in plan.actions:  # write
-                try:
-                    lease.renew_if_due()
-                    outcome = writer.write(action)
-                except AlreadyExists:
-                    clashes += 1
-                    if clashes > 2:
-                        return _failed(desired, plan, done, None, _UNREADABLE.format(name=name), notes)
-                    break  # registered meanwhile: plan again from what is there
-                except Conflict:
-                    break  # another apply wrote the same thing at the same moment: plan again from what is there
-                except Exception as error:
-                    return _failed(desired, plan, done, action, f"{action.action} failed: {reason(error)}", notes)
-                done.append(action)
-                if outcome.note:
-                    notes.append(Problem(name, action.version, outcome.note))
-            else:
-                return ModelResult(name, plan, tuple(done), (), tuple([*plan.notes, *notes]))
-        return _failed(desired, plan, done, None, "the registry kept changing under this apply: rerun it", notes)
+                return ModelResult(desired.name, plan, tuple(run.done), plan.errors, plan.notes)
+            match run.acquire(actual, plan, fresh):  # acquire
+                case Write():
+                    if run.write(plan):  # write
+                        return run.result(plan)
+                case Wait():
+                    run.wait(plan, clock, sleep)
+                case Again():
+                    pass
+                case Registered(state, create):
+                    run.done.append(create)
+                    known = state
+                case _:
+                    assert_never(_)
+        return run.failed(plan, None, "the registry kept changing under this apply: rerun it")
+    except _Stop as stop:
+        return stop.result
     finally:
-        lease.release()
+        run.lease.release()
+
+
+class _Stop(Exception):
+    """This model's apply ends here, with this result (a failure: the others go on)."""
+
+    def __init__(self, result: ModelResult) -> None:
+        super().__init__(result.model)
+        self.result = result
+
+
+@dataclass
+class _ModelRun:
+    """What one model's apply has done so far: its writes, its notes, its lease. Each step raises
+    `_Stop` when the model cannot go on."""
+
+    writer: Writer
+    desired: DesiredModel
+    lease: Lease
+    deadline: float
+    done: list[Action] = field(default_factory=list)
+    notes: list[ModelMessage] = field(default_factory=list)
+    clashes: int = 0
+    waited: bool = False
+
+    def read(self, plan: ModelPlan) -> ActualModel | None:
+        try:
+            return self.writer.read(self.desired.name)
+        except Exception as error:
+            raise _Stop(self.failed(plan, None, _cannot_read(error))) from None
+
+    def acquire(self, actual: ActualModel | None, plan: ModelPlan, fresh: bool) -> Acquired:
+        try:
+            return self.lease.acquire(actual, plan, fresh)
+        except AlreadyExists:
+            self.clash(plan)
+        except Conflict:
+            pass  # another apply wrote its lease at the same moment: read again, plan again
+        except Exception as error:
+            raise _Stop(self.failed(plan, None, f"cannot take the lease: {reason(error)}")) from None
+        return Again()
+
+    def clash(self, plan: ModelPlan) -> None:
+        """create-model found the name taken: registered meanwhile (plan again), or more than twice,
+        registered yet not readable as a model (MLflow hides prompts)."""
+        self.clashes += 1
+        if self.clashes > 2:
+            raise _Stop(self.failed(plan, None, _UNREADABLE.format(name=self.desired.name)))
+
+    def wait(self, plan: ModelPlan, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        """Another apply holds the lease: wait for it, up to the deadline."""
+        name = self.desired.name
+        if clock() > self.deadline:
+            raise _Stop(
+                self.failed(plan, None, f"another apply holds the lease on {name} and has not let go: rerun later")
+            )
+        if not self.waited:
+            self.notes.append(ModelMessage(name, None, "waited for another apply's lease on it"))
+            self.waited = True
+        sleep(POLL_SECONDS)
+
+    def write(self, plan: ModelPlan) -> bool:
+        """Write the plan in order; False when a lost race means planning again from what is there."""
+        for action in plan.actions:
+            try:
+                self.lease.renew_if_due()
+                outcome = self.writer.write(action)
+            except AlreadyExists:
+                self.clash(plan)
+                return False
+            except Conflict:
+                return False  # another apply wrote the same thing at the same moment
+            except Exception as error:
+                raise _Stop(self.failed(plan, action, f"{action.kind} failed: {reason(error)}")) from None
+            self.done.append(action)
+            if outcome.note:
+                self.notes.append(ModelMessage(self.desired.name, action.version, outcome.note))
+        return True
+
+    def result(self, plan: ModelPlan) -> ModelResult:
+        return ModelResult(self.desired.name, plan, tuple(self.done), (), (*plan.notes, *self.notes))
+
+    def failed(self, plan: ModelPlan, action: Action | None, message: str) -> ModelResult:
+        return _failed(self.desired, plan, self.done, action, message, self.notes)
 
 
 _UNREADABLE = (
@@ -307,13 +270,8 @@ _UNREADABLE = (
 )
 
 
-def _holder(actual: ActualModel | None, now: float) -> str | None:
-    """The token of the apply holding the model's lease, None when nobody does (or it expired)."""
-    value = actual.tags.get(TAG_LOCK, "") if actual else ""
-    token, _, expiry = value.partition(" ")
-    if not token or not expiry.isdigit() or int(expiry) < now:
-        return None
-    return token
+def _cannot_read(error: Exception) -> str:
+    return f"cannot read it from the registry: {reason(error)}"
 
 
 def _failed(
@@ -322,14 +280,14 @@ def _failed(
     done: Sequence[Action],
     action: Action | None,
     message: str,
-    notes: Sequence[Problem] = (),
+    notes: Sequence[ModelMessage] = (),
 ) -> ModelResult:
-    problem = Problem(desired.name, action.version if action else None, message)
+    problem = ModelMessage(desired.name, action.version if action else None, message)
     return ModelResult(desired.name, plan, tuple(done), (problem,), (*plan.notes, *notes))
 
 
 def reason(error: Exception) -> str:
-    return str(error) if isinstance(error, RegistryError) else first_line(error)
+    return str(error) if isinstance(error, RegistryError) else error_line(error)
 
 
 def _each(one: Callable[[T], R], models: Sequence[T], workers: int) -> list[R]:

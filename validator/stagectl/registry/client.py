@@ -22,10 +22,20 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from stagectl.core.aliases import TAG_LOCK, TAG_NEXT_VERSION
 from stagectl.display import printable
-from stagectl.errors import FatalError
-from stagectl.registry.mapping import TAG_LOCK, TAG_NEXT_VERSION
-from stagectl.registry.plan import Action, unknown_action
+from stagectl.errors import FatalError, first_line
+from stagectl.registry.actions import (
+    Action,
+    CreateModel,
+    CreateVersion,
+    DeleteAlias,
+    SetAlias,
+    SetStage,
+    SetTag,
+    UpdateDescription,
+    assert_never,
+)
 from stagectl.registry.state import ActualModel, ActualVersion, text_or_none
 
 T = TypeVar("T")
@@ -36,7 +46,9 @@ BACKOFF = (0.5, 1.5)  # seconds before the 2nd and 3rd attempt, +-25 % jitter
 TRANSIENT_CODES = {"INTERNAL_ERROR", "TEMPORARILY_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED", "DEADLINE_EXCEEDED"}
 CONFLICTS = ("UNIQUE constraint failed", "duplicate key value violates unique constraint", "Duplicate entry")
 PAGE = 1000  # MLflow's largest page of registered models
-VERSION_PAGE = 200_000  # and of model versions
+# Model versions per listing page: a page of 50,000 took a sqlite-backed server 23 s here (about 0.5 ms
+# a version), past REQUEST_TIMEOUT; 5,000 take a few seconds, and 1,000 models x 5 versions still fit one.
+VERSION_PAGE = 5_000
 
 
 class RegistryError(Exception):
@@ -68,7 +80,9 @@ ENVIRONMENT = ("MLFLOW_LOGGING_LEVEL", "MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLO
 @contextlib.contextmanager
 def quiet_mlflow() -> Iterator[None]:
     """While a command talks to MLflow: its HTTP client bounded (no retries of its own, short
-    timeouts), its warnings and log lines off. Undone afterwards; MLflow need not be imported.
+    timeouts), its warnings and log lines off, the registry URIs' secrets (`hide_secrets_of`) cut
+    from messages. All undone afterwards, so a caller's process is left as it was; MLflow need not
+    be imported. Nothing else changes process-wide state: the client's constructor does not.
 
     MLflow reads these variables at each request, so they hold for every call in the scope. Its
     FutureWarnings (stages are deprecated: stagectl says so itself, once), its dependencies'
@@ -78,6 +92,7 @@ def quiet_mlflow() -> Iterator[None]:
     logging is disabled up to ERROR instead.
     """
     saved = {key: os.environ.get(key) for key in ENVIRONMENT}
+    secrets = set(_HIDDEN)
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     timeout = os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT", "")
@@ -90,6 +105,7 @@ def quiet_mlflow() -> Iterator[None]:
             warnings.simplefilter("ignore")
             yield
     finally:
+        _HIDDEN.intersection_update(secrets)  # the run's URIs' secrets are hidden during the run only
         logging.disable(disabled)
         for key, value in saved.items():
             if value is None:
@@ -108,7 +124,6 @@ class Registry:
             raise FatalError(not_importable(error)) from None
 
         self.uri = uri
-        hide_secrets_of(uri)
         self._remote = uri.startswith(("http://", "https://"))
         try:
             with no_engine_retries(uri):
@@ -161,11 +176,11 @@ class Registry:
                 if kind == "unreachable":
                     # Given up on for the rest of the run: every model still to do fails at once,
                     # so a registry that hangs ends the apply in about one call's retries.
-                    self._gone = first_line(error)
+                    self._gone = error_line(error)
                     raise Unreachable(f"the registry did not answer ({self._gone})") from None
                 if kind == "conflict":
-                    raise Conflict(f"another writer got there at the same moment ({first_line(error)})") from None
-                raise RegistryError(f"the registry kept failing ({first_line(error)})") from None
+                    raise Conflict(f"another writer got there at the same moment ({error_line(error)})") from None
+                raise RegistryError(f"the registry kept failing ({error_line(error)})") from None
             return result
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -255,39 +270,37 @@ class Registry:
         """Run one planned write. Every write but create-version is safe to repeat."""
         client = self._writer
         name, number = action.model, str(action.version)
-        kind = action.action
-        match kind:
-            case "create-model":
+        match action:
+            case CreateModel():
                 return self._create_model(action)
-            case "create-version":
+            case CreateVersion():
                 return self._create_version(action)
-            case "update-model" if action.version is None:
-                self._call(client.update_registered_model, name, description=action.value, write=True)
-            case "update-model":
-                self._call(client.update_model_version, name, number, description=action.value, write=True)
-            case "set-tag" if action.version is None:
+            case UpdateDescription(version=None):
+                self._call(client.update_registered_model, name, description=action.description, write=True)
+            case UpdateDescription():
+                self._call(client.update_model_version, name, number, description=action.description, write=True)
+            case SetTag(version=None):
                 self._call(client.set_registered_model_tag, name, action.key, action.value, write=True)
-            case "set-tag":
+            case SetTag():
                 self._call(client.set_model_version_tag, name, number, action.key, action.value, write=True)
-            case "set-alias":
-                self._call(client.set_registered_model_alias, name, action.key, number, write=True)
-            case "delete-alias":
-                self._call(client.delete_registered_model_alias, name, action.key, write=True)
-            case "set-stage":
-                stage = action.value
+            case SetAlias():
+                self._call(client.set_registered_model_alias, name, action.alias, number, write=True)
+            case DeleteAlias():
+                self._call(client.delete_registered_model_alias, name, action.alias, write=True)
+            case SetStage():
                 self._call(
                     client.transition_model_version_stage,
                     name,
                     number,
-                    stage,
+                    action.stage,
                     archive_existing_versions=False,
                     write=True,
                 )
             case _:
-                unknown_action(kind)
+                assert_never(action)
         return Outcome()
 
-    def _create_model(self, action: Action) -> Outcome:
+    def _create_model(self, action: CreateModel) -> Outcome:
         try:
             self._call(
                 self._writer.create_registered_model,
@@ -314,7 +327,7 @@ class Registry:
         except Exception:
             return  # an unreleased lease expires on its own
 
-    def _create_version(self, action: Action) -> Outcome:
+    def _create_version(self, action: CreateVersion) -> Outcome:
         """Create a version at most once, under the number git gives it.
 
         Not retried blindly: after a failure whose answer was lost, the registry is read again and
@@ -335,7 +348,7 @@ class Registry:
         )
         return self._settle(action, made if isinstance(made, int) else int(made.version))
 
-    def _landed(self, action: Action) -> int | None:
+    def _landed(self, action: CreateVersion) -> int | None:
         """After a lost answer: the number of a version with this source and run id made since, if any."""
         try:
             state = self.read(action.model)
@@ -347,7 +360,7 @@ class Registry:
                 return number
         return None
 
-    def _settle(self, action: Action, got: int) -> Outcome:
+    def _settle(self, action: CreateVersion, got: int) -> Outcome:
         """MLflow gave the new version `got`; right when it is the number git says."""
         expected = action.version
         assert expected is not None
@@ -426,8 +439,9 @@ def classify(error: BaseException, remote: bool = True) -> str:
     return "permanent"
 
 
-def first_line(error: BaseException) -> str:
-    """MLflow's messages run to several lines and embed URLs; the report wants one short line."""
+def error_line(error: BaseException) -> str:
+    """MLflow's messages run to several lines and embed URLs; the report wants one short line, with
+    urllib3's give-up read for its cause and no secret of the registry's URI in it."""
     text = str(error)
     cause = re.search(r"\(Caused by (\w+)\((.*)\)\)\s*$", text, re.DOTALL)
     if cause:
@@ -437,8 +451,7 @@ def first_line(error: BaseException) -> str:
             return f"HTTP {status.group(1)} on every attempt"
         found = re.search(r"(\[Errno [^\]]+\] [^\"')]+)", detail)
         return hidden(found.group(1)) if found else kind
-    lines = [line.strip() for line in hidden(text).splitlines() if line.strip()]
-    line = lines[0] if lines else type(error).__name__
+    line = first_line(hidden(text), default=type(error).__name__)
     return line if len(line) <= 300 else line[:299] + "…"
 
 
@@ -534,7 +547,7 @@ def shown(uri: str) -> str:
 
 def condensed(error: BaseException, limit: int = 160) -> str:
     """One line, cut to its first sentence when long: MLflow's store errors run to a paragraph."""
-    line = first_line(error)
+    line = error_line(error)
     if len(line) > limit:
         sentence = re.match(r"(.+?)\.\s+(?=[A-Z(])", line)
         line = sentence.group(1) if sentence else line
@@ -582,7 +595,8 @@ _HIDDEN: set[str] = set()  # the secrets of the registry URIs this process opene
 
 
 def hide_secrets_of(uri: str) -> None:
-    """Whatever redact() hides in `uri` is also cut from every message first_line() makes of an error."""
+    """Whatever redact() hides in `uri` is also cut from every message error_line() makes of an error,
+    until the `quiet_mlflow` scope it is called in ends."""
     parts = _split(uri)
     if parts is None:
         return

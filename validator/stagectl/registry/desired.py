@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from stagectl.model import ModelFile
+from stagectl.core.model import ModelFile
+from stagectl.core.stage import Stage
 
 Tags = Mapping[str, str]
 NO_TAGS: Tags = MappingProxyType({})
@@ -15,7 +16,7 @@ NO_TAGS: Tags = MappingProxyType({})
 @dataclass(frozen=True)
 class DesiredVersion:
     number: int
-    stage: str
+    stage: Stage
     source: str
     run_id: str | None = None
     description: str | None = None

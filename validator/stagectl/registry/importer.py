@@ -9,26 +9,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stagectl.authoring.yamltext import scalar
+from stagectl.core.aliases import AliasMapping, is_bookkeeping, our_stage
+from stagectl.core.stage import Stage
 from stagectl.registry.desired import Tags
-from stagectl.registry.mapping import Mapping, is_bookkeeping, our_stage
 from stagectl.registry.state import ActualModel
-from stagectl.yamltext import scalar
 
 
 @dataclass(frozen=True)
 class Imported:
     name: str
     text: str
-    stages: dict[int, str]
+    stages: dict[int, Stage]
     notes: tuple[str, ...] = ()
 
 
-def import_model(model: ActualModel, mapping: Mapping, schema_ref: str | None = None) -> Imported:
+def import_model(model: ActualModel, mapping: AliasMapping, schema_ref: str | None = None) -> Imported:
     stages, notes = infer_stages(model, mapping)
     return Imported(model.name, model_yaml(model, stages, schema_ref), stages, tuple(notes))
 
 
-def infer_stages(model: ActualModel, mapping: Mapping) -> tuple[dict[int, str], list[str]]:
+def infer_stages(model: ActualModel, mapping: AliasMapping) -> tuple[dict[int, Stage], list[str]]:
     """Each version's stage, and what the user should know about how it was decided."""
     aliases = {a: model.aliases[a] for a in mapping.aliases if a in model.aliases}
     notes: list[str] = []
@@ -54,21 +55,21 @@ def infer_stages(model: ActualModel, mapping: Mapping) -> tuple[dict[int, str], 
         for number, version in model.versions.items():
             applied = version.applied_stage
             if number == production:
-                stages[number] = "production"
+                stages[number] = Stage.PRODUCTION
             elif number == staging:
-                stages[number] = "staging"
-            elif applied == "staging" and staging is not None and number < staging:
-                stages[number] = "staging"  # an older staging version: the alias names only the highest
-            elif applied in ("none", "archived"):
-                stages[number] = applied
+                stages[number] = Stage.STAGING
+            elif applied == Stage.STAGING and staging is not None and number < staging:
+                stages[number] = Stage.STAGING  # an older staging version: the alias names only the highest
+            elif applied in (Stage.NONE, Stage.ARCHIVED):
+                stages[number] = Stage(applied)
             else:
-                stages[number] = "archived" if our_stage(version.mlflow_stage) == "archived" else "none"
+                stages[number] = Stage.ARCHIVED if our_stage(version.mlflow_stage) == Stage.ARCHIVED else Stage.NONE
         if production is not None and production == staging:
             notes.append(
                 f"{model.name}: aliases {mapping.production_alias} and {mapping.staging_alias} are both on "
                 f"version {production}: written as production, so the first apply removes {mapping.staging_alias}"
             )
-    production_count = sum(1 for s in stages.values() if s == "production")
+    production_count = sum(1 for s in stages.values() if s == Stage.PRODUCTION)
     if production_count > 1:
         notes.append(
             f"{model.name}: {production_count} versions are in production in the registry; archive all but one "
@@ -77,7 +78,7 @@ def infer_stages(model: ActualModel, mapping: Mapping) -> tuple[dict[int, str], 
     return dict(sorted(stages.items())), notes
 
 
-def model_yaml(model: ActualModel, stages: dict[int, str], schema_ref: str | None = None) -> str:
+def model_yaml(model: ActualModel, stages: dict[int, Stage], schema_ref: str | None = None) -> str:
     """The model file, in the style of the examples: plain scalars where YAML reads them back as text."""
     lines = [f"# yaml-language-server: $schema={schema_ref}"] if schema_ref else []
     lines.append(f"name: {scalar(model.name)}")

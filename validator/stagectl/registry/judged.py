@@ -19,17 +19,18 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from stagectl.collect import classify
-from stagectl.contents import read
+from stagectl.core.events import parse_date
+from stagectl.core.judge import FileChange, judge
+from stagectl.core.model import ModelFile, Parsed, Rejected, Violation, model_stem
+from stagectl.core.policy import POLICY_FILE, Settings
 from stagectl.display import printable
 from stagectl.errors import FatalError
-from stagectl.gitio import Entry, GitRepo, literal
-from stagectl.history import GitHistory, parse_date
-from stagectl.judge import FileChange, judge
-from stagectl.model import ModelFile, Parsed, Rejected, Violation
-from stagectl.parse import MODEL_SUFFIXES, model_stem, parse_model, parse_settings
-from stagectl.policy import POLICY_FILE, Settings
-from stagectl.stagetrack import stages_of
+from stagectl.gitrepo.collect import classify
+from stagectl.gitrepo.contents import read
+from stagectl.gitrepo.gitio import Entry, GitRepo, literal
+from stagectl.gitrepo.stagelog import GitHistory
+from stagectl.gitrepo.stagetrack import stages_of
+from stagectl.load.parse import MODEL_SUFFIXES, parse_model, parse_settings
 
 NEVER_BACKWARDS = "never-backwards"  # the rule id of a refusal to take the registry back to an older commit
 _COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -68,6 +69,9 @@ class Verdict:
     record: str | None = None  # the commit recorded before this apply
     messages: tuple[str, ...] = field(default=())  # refusals that point at no file line (backwards, policy)
     baseline: Mapping[int, str] = field(default_factory=dict)  # stages at the record: what the registry last took
+    # The commit that deleted the model's file, when the rules let it go: the registry takes the
+    # content before it (`accepted`), records this commit, and is left alone from then on.
+    removed_at: str | None = None
 
 
 def read_head(repo: GitRepo, head: str) -> HeadView:
@@ -168,6 +172,7 @@ class Judge:
         refusals: tuple[Violation, ...] = ()
         messages: tuple[str, ...] = ()
         refused_at: str | None = None
+        removed_at: str | None = None
         for step, parent, committed in repo.first_parent_steps(record, head, paths):
             base_settings = self._settings_at(parent)
             step_settings = self._settings_at(step)
@@ -181,19 +186,26 @@ class Judge:
                     f"{name} stays as applied from {accepted_commit[:12]} until a later commit is judged",
                 )
                 continue
-            if now.blob == accepted.blob and now.twins == accepted.twins:
+            gone = removed_at is not None or accepted.blob is None
+            if now.blob is None if gone else (now.blob, now.twins) == (accepted.blob, accepted.twins):
                 continue  # the model's file did not change (a policy change, or a change undone)
-            change = FileChange(now.path, accepted.parsed, now.parsed, now.twins)
+            if now.blob is None:  # deleted: judged as `check` judges a deletion (model-removed)
+                change = FileChange(accepted.path, accepted.parsed, None)
+            else:  # a file deleted earlier and added again is a new model file, as `check` sees it
+                change = FileChange(now.path, None if gone else accepted.parsed, now.parsed, now.twins)
             history = GitHistory(repo, parent, now=parse_date(committed))
             found = judge([change], base_settings.policy, history)
             if found:
                 refused_at, refusals, messages = step, tuple(found), ()
                 continue
-            accepted, accepted_commit = now, step
+            if now.blob is None:
+                removed_at = step  # the registry keeps the content before the deletion
+            else:
+                accepted, accepted_commit, removed_at = now, step, None
             refused_at, refusals, messages = None, (), ()
         content = accepted.parsed if isinstance(accepted.parsed, ModelFile) else None
         baseline = stages_of(start.parsed.document.data) if isinstance(start.parsed, ModelFile) else {}
-        return Verdict(name, content, accepted_commit, refusals, refused_at, record, messages, baseline)
+        return Verdict(name, content, accepted_commit, refusals, refused_at, record, messages, baseline, removed_at)
 
     def _settings_at(self, commit: str | None) -> Settings | Rejected:
         if commit not in self._settings:
@@ -247,6 +259,17 @@ def unchanged(repo: GitRepo, view: HeadView, records: Mapping[str, str]) -> set[
         if not {model_stem(p) for p in out.decode("utf-8", "surrogateescape").split("\0") if p} & {name}:
             same.add(name)
     return same
+
+
+def removed(repo: GitRepo, view: HeadView, records: Mapping[str, str]) -> list[str]:
+    """The models whose file is gone at HEAD and whose record is a commit on HEAD's first-parent
+    line: applied from this branch, then deleted. A registry may be shared by several repositories,
+    so a model recorded from a commit that is not on this line is someone else's: left alone."""
+    gone = {name: record for name, record in records.items() if name not in view.files}
+    if not gone:
+        return []
+    line = set(repo.run("rev-list", "--first-parent", view.head).decode().split())
+    return sorted(name for name, record in gone.items() if record in line)
 
 
 def _moves_models(repo: GitRepo, commit: str) -> bool:

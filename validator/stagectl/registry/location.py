@@ -8,9 +8,9 @@ import sqlite3
 import urllib.parse
 from collections.abc import Mapping
 
+from stagectl.core.policy import RegistrySettings
 from stagectl.display import printable
 from stagectl.errors import FatalError
-from stagectl.policy import RegistrySettings
 
 DEFAULT_URI = "sqlite:///mlflow.db"
 SQLITE = "sqlite:///"

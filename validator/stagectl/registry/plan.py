@@ -8,50 +8,37 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from collections.abc import Mapping as Lookup
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal, NoReturn, get_args
+from typing import Any
 
-from stagectl.registry.desired import NO_TAGS, DesiredModel, DesiredVersion, Tags
-from stagectl.registry.mapping import (
+from stagectl.core.aliases import (
     MLFLOW_STAGES,
     TAG_APPLIED,
     TAG_COMMIT,
     TAG_STAGE,
-    Mapping,
+    AliasMapping,
     is_bookkeeping,
     our_stage,
 )
+from stagectl.core.stage import Stage
+from stagectl.display import short
+from stagectl.registry.actions import (
+    Action,
+    CreateModel,
+    CreateVersion,
+    DeleteAlias,
+    SetAlias,
+    SetStage,
+    SetTag,
+    UpdateDescription,
+)
+from stagectl.registry.desired import DesiredModel, DesiredVersion, Tags
 from stagectl.registry.state import ActualModel, ActualVersion
 
-ActionKind = Literal[
-    "create-model", "create-version", "set-alias", "delete-alias", "set-tag", "set-stage", "update-model"
-]
-ACTIONS: tuple[ActionKind, ...] = get_args(ActionKind)
-
 
 @dataclass(frozen=True)
-class Action:
-    """One write. `model`, `version`, `action` and `detail` are the contract's JSON; the rest runs it."""
-
-    model: str
-    version: int | None
-    action: ActionKind
-    detail: str
-    key: str | None = None  # alias name or tag key
-    value: str | None = None  # tag value, MLflow stage, or description
-    source: str | None = None  # create-version
-    run_id: str | None = None  # create-version
-    tags: Tags = field(default_factory=lambda: NO_TAGS)  # create-model / create-version
-    description: str | None = None  # create-model / create-version
-    reverts: str | None = None  # the drift this undoes (changed outside git), for the report
-
-    def to_json(self) -> dict[str, Any]:
-        return {"model": self.model, "version": self.version, "action": self.action, "detail": self.detail}
-
-
-@dataclass(frozen=True)
-class Problem:
+class ModelMessage:
     """A refusal (an error: the model gets no writes) or a note, about a model or one version.
 
     `rule`: the rule id of a change the rules refuse; None for what the registry did or holds.
@@ -70,11 +57,11 @@ class Problem:
 class ModelPlan:
     model: str
     actions: tuple[Action, ...] = ()
-    errors: tuple[Problem, ...] = ()  # non-empty: the model is refused and gets no writes at all
-    notes: tuple[Problem, ...] = ()  # worth saying, changes nothing (an unmanaged version, a skipped one)
+    errors: tuple[ModelMessage, ...] = ()  # non-empty: the model is refused and gets no writes at all
+    notes: tuple[ModelMessage, ...] = ()  # worth saying, changes nothing (an unmanaged version, a skipped one)
 
 
-def plan_model(desired: DesiredModel, actual: ActualModel | None, mapping: Mapping) -> ModelPlan:
+def plan_model(desired: DesiredModel, actual: ActualModel | None, mapping: AliasMapping) -> ModelPlan:
     """Every write that brings `actual` (None: not registered yet) to `desired`, in a safe order."""
     name = desired.name
     notes = list(_reserved_tags(desired))
@@ -84,7 +71,7 @@ def plan_model(desired: DesiredModel, actual: ActualModel | None, mapping: Mappi
     notes += skipped
     if actual:
         notes += [
-            Problem(name, n, f"version {n} is in the registry but not in {desired.path}: stagectl leaves it alone")
+            ModelMessage(name, n, f"version {n} is in the registry but not in {desired.path}: stagectl leaves it alone")
             for n in sorted(set(actual.versions) - {v.number for v in desired.versions})
         ]
     if errors:
@@ -104,7 +91,7 @@ def plan_model(desired: DesiredModel, actual: ActualModel | None, mapping: Mappi
 # -- refusals ---------------------------------------------------------------------------------------
 
 
-def _immutable_drift(desired: DesiredModel, actual: ActualModel) -> Iterator[Problem]:
+def _immutable_drift(desired: DesiredModel, actual: ActualModel) -> Iterator[ModelMessage]:
     """A registry version whose source or run_id differs from git: reported, never overwritten."""
     for version in desired.versions:
         found = actual.versions.get(version.number)
@@ -112,7 +99,7 @@ def _immutable_drift(desired: DesiredModel, actual: ActualModel) -> Iterator[Pro
             continue
         for key, ours, theirs in (("source", version.source, found.source), ("run_id", version.run_id, found.run_id)):
             if ours != theirs:
-                yield Problem(
+                yield ModelMessage(
                     desired.name,
                     version.number,
                     f"version {version.number}'s {key} in the registry is {_show(theirs)} but {desired.path} says "
@@ -123,7 +110,7 @@ def _immutable_drift(desired: DesiredModel, actual: ActualModel) -> Iterator[Pro
 
 def _creatable(
     desired: DesiredModel, actual: ActualModel | None
-) -> tuple[list[DesiredVersion], list[Problem], list[Problem]]:
+) -> tuple[list[DesiredVersion], list[ModelMessage], list[ModelMessage]]:
     """Versions to create, archived versions that cannot be and are skipped, and numbering errors.
 
     MLflow numbers versions itself (one above the highest it ever assigned) and never reuses a
@@ -131,8 +118,8 @@ def _creatable(
     """
     next_number = actual.next_number() if actual else 1
     creates: list[DesiredVersion] = []
-    skipped: list[Problem] = []
-    errors: list[Problem] = []
+    skipped: list[ModelMessage] = []
+    errors: list[ModelMessage] = []
     for version in desired.versions:
         if actual and version.number in actual.versions:
             continue
@@ -141,15 +128,15 @@ def _creatable(
             next_number += 1
             continue
         why = _numbering(desired, version.number, next_number)
-        if version.stage == "archived":
-            skipped.append(Problem(desired.name, version.number, f"{why}; it is archived, so it is skipped"))
+        if version.stage == Stage.ARCHIVED:
+            skipped.append(ModelMessage(desired.name, version.number, f"{why}; it is archived, so it is skipped"))
         else:
             hint = (
                 "archive it in git and register the artifact again as a new version"
                 if version.number < next_number
                 else f"number it {next_number} in {desired.path}"
             )
-            errors.append(Problem(desired.name, version.number, f"{why}: {hint}; {desired.name} gets no writes"))
+            errors.append(ModelMessage(desired.name, version.number, f"{why}: {hint}; {desired.name} gets no writes"))
     return creates, skipped, errors
 
 
@@ -161,11 +148,12 @@ def _numbering(desired: DesiredModel, number: int, next_number: int) -> str:
     )
 
 
-def _reserved_tags(desired: DesiredModel) -> Iterator[Problem]:
+def _reserved_tags(desired: DesiredModel) -> Iterator[ModelMessage]:
     keys = [(None, k) for k in desired.tags] + [(v.number, k) for v in desired.versions for k in v.tags]
     for number, key in keys:
         if is_bookkeeping(key):
-            yield Problem(desired.name, number, f"tag {key} in {desired.path} is ignored: stagectl. tags are its own")
+            message = f"tag {key} in {desired.path} is ignored: stagectl. tags are its own"
+            yield ModelMessage(desired.name, number, message)
 
 
 # -- writes -----------------------------------------------------------------------------------------
@@ -184,27 +172,19 @@ def _model_writes(desired: DesiredModel, actual: ActualModel | None) -> Iterator
             parts.append(f"description {_show(desired.description)}")
         if tags:
             parts.append("tags " + ", ".join(f"{k}={_short(v)}" for k, v in tags.items()))
-        yield Action(
-            name,
-            None,
-            "create-model",
-            "; ".join(parts),
-            tags=MappingProxyType(tags),
-            description=desired.description,
-        )
+        yield CreateModel(name, None, "; ".join(parts), description=desired.description, tags=MappingProxyType(tags))
         return
     if desired.description != actual.description:
-        yield Action(
+        yield UpdateDescription(
             name,
             None,
-            "update-model",
             f"description {_show(desired.description)} (was {_show(actual.description)})",
-            value=desired.description or "",
+            description=desired.description or "",
         )
     yield from _set_tags(name, None, tags, actual.tags)
 
 
-def _create_version(name: str, version: DesiredVersion) -> Action:
+def _create_version(name: str, version: DesiredVersion) -> CreateVersion:
     tags = {**_user_tags(version.tags), TAG_STAGE: version.stage}
     if version.commit:
         tags[TAG_COMMIT] = version.commit
@@ -212,10 +192,9 @@ def _create_version(name: str, version: DesiredVersion) -> Action:
     if version.run_id:
         detail += f", run_id {version.run_id}"
     detail += f", stage {version.stage}"
-    return Action(
+    return CreateVersion(
         name,
         version.number,
-        "create-version",
         detail,
         source=version.source,
         run_id=version.run_id,
@@ -226,23 +205,22 @@ def _create_version(name: str, version: DesiredVersion) -> Action:
 
 def _version_metadata(name: str, version: DesiredVersion, found: ActualVersion) -> Iterator[Action]:
     if version.description != found.description:
-        yield Action(
+        yield UpdateDescription(
             name,
             version.number,
-            "update-model",
             f"version description {_show(version.description)} (was {_show(found.description)})",
-            value=version.description or "",
+            description=version.description or "",
         )
     yield from _set_tags(name, version.number, _user_tags(version.tags), found.tags)
 
 
-def _set_tags(name: str, number: int | None, wanted: Tags, found: Tags) -> Iterator[Action]:
+def _set_tags(name: str, number: int | None, wanted: Tags, found: Tags) -> Iterator[SetTag]:
     """Set every tag git names that differs. Tags git does not name are left alone (other tools own them)."""
     for key, value in sorted(wanted.items()):
         if found.get(key) != value:
             show = (lambda v: v[:12]) if key in (TAG_COMMIT, TAG_APPLIED) else _short  # a commit reads best abbreviated
             was = f" (was {show(found[key])})" if key in found else ""
-            yield Action(name, number, "set-tag", f"{key}={show(value)}{was}", key=key, value=value)
+            yield SetTag(name, number, f"{key}={show(value)}{was}", key=key, value=value)
 
 
 def _stages_and_aliases(
@@ -250,7 +228,7 @@ def _stages_and_aliases(
     actual: ActualModel | None,
     present: list[DesiredVersion],
     created: set[int],
-    mapping: Mapping,
+    mapping: AliasMapping,
 ) -> list[Action]:
     """Stage, bookkeeping and alias writes: demotions first, then aliases, then the rest."""
     name = desired.name
@@ -269,24 +247,26 @@ def _stages_and_aliases(
                 if was and applied and our_stage(current) != applied:
                     reverts = f"stage was {current}, changed outside git"
                 detail = f"{wanted} (was {current}" + (", changed outside git)" if reverts else ")")
-                writes.append(Action(name, version.number, "set-stage", detail, value=wanted, reverts=reverts))
+                writes.append(SetStage(name, version.number, detail, stage=wanted, reverts=reverts))
         if was is not None and version.number not in created:
             if was.tags.get(TAG_STAGE) != version.stage:
                 writes += _set_tags(name, version.number, {TAG_STAGE: version.stage}, was.tags)
             if version.commit and was.tags.get(TAG_COMMIT) != version.commit:
                 writes += _set_tags(name, version.number, {TAG_COMMIT: version.commit}, was.tags)
-        leaving_production = version.stage != "production" and was is not None and _in_production(was, actual, mapping)
+        leaving_production = (
+            version.stage != Stage.PRODUCTION and was is not None and _in_production(was, actual, mapping)
+        )
         (demote if leaving_production else rest).extend(writes)
     return demote + list(_aliases(desired, actual, present, mapping)) + rest
 
 
-def _in_production(version: ActualVersion, actual: ActualModel | None, mapping: Mapping) -> bool:
+def _in_production(version: ActualVersion, actual: ActualModel | None, mapping: AliasMapping) -> bool:
     aliased = actual is not None and actual.aliases.get(mapping.production_alias) == version.number
-    return aliased or version.applied_stage == "production" or our_stage(version.mlflow_stage) == "production"
+    return aliased or version.applied_stage == Stage.PRODUCTION or our_stage(version.mlflow_stage) == Stage.PRODUCTION
 
 
 def _aliases(
-    desired: DesiredModel, actual: ActualModel | None, present: Iterable[DesiredVersion], mapping: Mapping
+    desired: DesiredModel, actual: ActualModel | None, present: Iterable[DesiredVersion], mapping: AliasMapping
 ) -> Iterator[Action]:
     """Each managed alias names the highest version git puts in its stage; none when there is none."""
     name = desired.name
@@ -304,12 +284,12 @@ def _aliases(
         note = ", moved outside git" if reverts else ""
         if target is None:
             detail = f"{alias} (was on version {current}{note})"
-            deletes.append(Action(name, None, "delete-alias", detail, key=alias, reverts=reverts))
+            deletes.append(DeleteAlias(name, None, detail, alias=alias, reverts=reverts))
         else:
             was = (
                 f" (was {current}{note})" if current is not None else (" (was removed outside git)" if reverts else "")
             )
-            sets.append(Action(name, target, "set-alias", f"{alias} → {target}{was}", key=alias, reverts=reverts))
+            sets.append(SetAlias(name, target, f"{alias} → {target}{was}", alias=alias, reverts=reverts))
     yield from deletes
     yield from sets
 
@@ -351,11 +331,6 @@ def _show(value: str | None) -> str:
     return "(none)" if value is None else repr(_short(value))
 
 
-def _short(value: str, limit: int = 60) -> str:
-    value = " ".join(value.split())
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def unknown_action(kind: NoReturn) -> NoReturn:
-    """For an exhaustive match over ActionKind: mypy refuses a call that some kind can reach."""
-    raise ValueError(f"unknown action {kind}")
+def _short(value: str) -> str:
+    """One line (runs of white space as one space), at most 60 characters, printable."""
+    return short(" ".join(value.split()))

@@ -10,8 +10,9 @@ from typing import Any, ClassVar, TextIO
 from stagectl.display import json_text, markdown_code, printable
 from stagectl.display import markdown as md
 from stagectl.registry import location
+from stagectl.registry.actions import Action
 from stagectl.registry.apply import ModelResult
-from stagectl.registry.plan import Action, Problem
+from stagectl.registry.plan import ModelMessage
 from stagectl.report import fit_summary, plural
 
 
@@ -25,7 +26,7 @@ class RegistryReport:
     unmanaged: tuple[str, ...] = ()  # registered models with no model file (diff)
     writes: int | None = None  # apply: write calls made, retries included
     notices: tuple[str, ...] = field(default=())
-    problems: tuple[Problem, ...] = ()  # errors of no model (a stray file in the models folder)
+    problems: tuple[ModelMessage, ...] = ()  # errors of no model (a stray file in the models folder)
     timelines: tuple[tuple[str, str], ...] = ()  # apply: (model, Mermaid gantt) of the models written to
 
     command: ClassVar[str]
@@ -37,11 +38,11 @@ class RegistryReport:
         return [a for r in self.results for a in r.plan.actions]
 
     @property
-    def errors(self) -> list[Problem]:
+    def errors(self) -> list[ModelMessage]:
         return [*self.problems, *(e for r in self.results for e in (*r.refusals, *r.errors))]
 
     @property
-    def notes(self) -> list[Problem]:
+    def notes(self) -> list[ModelMessage]:
         return [n for r in self.results for n in r.notes]
 
     @property
@@ -64,6 +65,16 @@ class RegistryReport:
             for action in actions:
                 out.write(f"  {_line(action)}\n")
             _problems(result, out)
+
+    def registry_line(self) -> str:
+        """Which registry was read: a default sqlite file that is not there yet is otherwise a silent surprise."""
+        line = f"registry: {printable(self.registry)}"
+        path = location.sqlite_file(self.registry)
+        if path and not os.path.exists(path):
+            line += " (does not exist yet: apply will create it)"
+        elif path and os.path.getsize(path) == 0:
+            line += " (empty: apply will set it up)"
+        return line
 
     def summary(self) -> str:
         results = self.results
@@ -123,10 +134,14 @@ class ApplyReport(RegistryReport):
     def actions(self) -> list[Action]:
         return [a for r in self.results for a in r.done]
 
+    def registry_line(self) -> str:
+        """The registry written to (apply creates a sqlite file that was not there)."""
+        return f"registry: {printable(self.registry)}"
+
     def extra_json(self) -> dict[str, Any]:
         return {
             "reverted": [
-                {"model": a.model, "version": a.version, "was": a.reverts} for r in self.results for a in r.reverted
+                {"model": a.model, "version": a.version, "was": was} for r in self.results for a, was in r.reverted
             ],
             "models": [{"model": r.model, "status": r.status, "writes": len(r.done)} for r in self.results],
             "writes": self.writes,
@@ -153,8 +168,8 @@ class ApplyReport(RegistryReport):
                 )
             for action in result.done:
                 out.write(f"  {_line(action)}\n")
-            for action in result.reverted:
-                out.write(f"  reverted: {printable(action.reverts or '')} (git wins)\n")
+            for _, was in result.reverted:
+                out.write(f"  reverted: {printable(was)} (git wins)\n")
             _problems(result, out)
 
     def summary(self) -> str:
@@ -191,25 +206,13 @@ def write_json(report: RegistryReport, out: TextIO) -> None:
 
 
 def write_text(report: RegistryReport, out: TextIO) -> None:
-    out.write(registry_line(report) + "\n")
+    out.write(report.registry_line() + "\n")
     for notice in report.notices:
         out.write(f"note: {printable(notice)}\n")
     report.body(out)
     for problem in report.problems:
         out.write(f"error: {problem.rule}: {printable(problem.message)}\n")
     out.write(report.summary() + "\n")
-
-
-def registry_line(report: RegistryReport) -> str:
-    """Which registry was read: a default sqlite file that is not there yet is otherwise a silent surprise."""
-    line = f"registry: {printable(report.registry)}"
-    path = location.sqlite_file(report.registry)
-    if report.command != "apply" and path:
-        if not os.path.exists(path):
-            line += " (does not exist yet: apply will create it)"
-        elif os.path.getsize(path) == 0:
-            line += " (empty: apply will set it up)"
-    return line
 
 
 def _problems(result: ModelResult, out: TextIO) -> None:
@@ -219,7 +222,7 @@ def _problems(result: ModelResult, out: TextIO) -> None:
         out.write(f"  note: {_where(problem)}{printable(problem.message)}\n")
 
 
-def _where(problem: Problem) -> str:
+def _where(problem: ModelMessage) -> str:
     if problem.rule is not None or problem.version is None or f"version {problem.version}" in problem.message:
         return ""  # a refusal by the rules points at the file's line already
     return f"version {problem.version}: "
@@ -227,7 +230,7 @@ def _where(problem: Problem) -> str:
 
 def _line(action: Action) -> str:
     version = f" {action.version}" if action.version is not None else ""
-    return f"{action.action}{version}: {printable(action.detail)}"
+    return f"{action.kind}{version}: {printable(action.detail)}"
 
 
 def markdown(report: RegistryReport) -> str:
@@ -244,12 +247,12 @@ def markdown(report: RegistryReport) -> str:
         head += ["| model | version | action | detail |", "|---|---|---|---|"]
         for action in actions:
             version = "" if action.version is None else str(action.version)
-            rows.append(f"| {md(action.model)} | {version} | {action.action} | {md(action.detail)} |")
+            rows.append(f"| {md(action.model)} | {version} | {action.kind} | {md(action.detail)} |")
         rows.append("")
     rows += [f"- :x: {md(problem.message)}" for problem in report.problems]
     for result in report.results:
-        for action in result.reverted:
-            rows.append(f"- reverted on **{md(action.model)}**: {md(action.reverts or '')}")
+        for action, was in result.reverted:
+            rows.append(f"- reverted on **{md(action.model)}**: {md(was)}")
         for problem in (*result.refusals, *result.errors):
             rows.append(f"- :x: **{md(problem.model)}**: {md(problem.message)}")
     if report.timelines:

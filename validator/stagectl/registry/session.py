@@ -1,7 +1,9 @@
-"""What plan / apply / diff / import share: read git, find and open the registry, run, report.
+"""What plan / apply / diff share: read git, find and open the registry, judge, run, report.
 
-The commands call `execute` (or `import_models`); everything here is wiring between the pure core
-(desired, plan, importer) and the edges (source: git; client: MLflow; report: the terminal).
+One function per command (`plan`, `diff`, `apply`) over one set-up (`prepare`), each in the
+scope that bounds MLflow and puts the process back afterwards (`quiet_mlflow`). Everything here is
+wiring between the pure core (desired, plan) and the edges (judged, source: git; client: MLflow;
+report: the terminal). `import` is commands/importer.py: it only writes files.
 """
 
 from __future__ import annotations
@@ -12,19 +14,19 @@ from collections.abc import Mapping as EnvMapping
 from dataclasses import dataclass, replace
 from typing import TextIO
 
-from stagectl import ghactions
+from stagectl.core.aliases import TAG_APPLIED, AliasMapping
 from stagectl.display import printable
 from stagectl.errors import FatalError
-from stagectl.gitio import GitRepo
-from stagectl.history import timelines
-from stagectl.parse import check_name
+from stagectl.github import actions as ghactions
+from stagectl.gitrepo.gitio import GitRepo
+from stagectl.gitrepo.stagelog import timelines
+from stagectl.load.parse import check_name
 from stagectl.registry import location
 from stagectl.registry.apply import ModelResult, apply_models, plan_models, read_models, reason
-from stagectl.registry.client import Registry, quiet_mlflow, redact
+from stagectl.registry.client import Registry, hide_secrets_of, quiet_mlflow, redact
 from stagectl.registry.desired import DesiredModel
-from stagectl.registry.judged import NEVER_BACKWARDS, Verdict, judge_all, read_head, unchanged
-from stagectl.registry.mapping import TAG_APPLIED, Mapping
-from stagectl.registry.plan import ModelPlan, Problem
+from stagectl.registry.judged import NEVER_BACKWARDS, Verdict, judge_all, read_head, removed, unchanged
+from stagectl.registry.plan import ModelMessage, ModelPlan
 from stagectl.registry.report import (
     ApplyReport,
     DiffReport,
@@ -63,6 +65,7 @@ class EmptyRegistry:
 def connect(uri: str, create: bool) -> Registry | EmptyRegistry:
     """The registry at `uri`, checked to answer; for a missing (or empty) sqlite file, EmptyRegistry
     unless `create`. A sqlite path that cannot be a registry is refused before MLflow opens it."""
+    hide_secrets_of(uri)  # for the rest of the command's scope (quiet_mlflow)
     path = location.sqlite_file(uri)
     if path is not None and not location.sqlite_exists(uri, path) and not create:
         return EmptyRegistry(uri)
@@ -78,7 +81,7 @@ class Setup:
     uri: str
     registry: Registry | EmptyRegistry
     head: str
-    mapping: Mapping
+    mapping: AliasMapping
     workers: int
     models: list[DesiredModel]  # what may be written of each model, as far as the rules allow
     known: dict[str, ActualModel | None]  # their state, just read
@@ -86,18 +89,15 @@ class Setup:
     others: list[ModelResult]  # models held back whole (refused, or not readable): nothing to plan
     registered: set[str]
     files: set[str]  # the model names with a file at HEAD
-    problems: tuple[Problem, ...]  # errors of no model (stray files)
+    problems: tuple[ModelMessage, ...]  # errors of no model (stray files)
     invalid: list[str]  # models whose file does not validate on its own
 
-    def report(
-        self, kind: type[RegistryReport], results: Sequence[ModelResult], unmanaged: tuple[str, ...] = ()
-    ) -> RegistryReport:
+    def results(self, results: Sequence[ModelResult]) -> list[ModelResult]:
+        """Every model's result, by name: those planned (with the rules' refusals) and those held back whole."""
         judged = [
             replace(r, refusals=refusal_problems(self.verdicts[r.model])) if self._refused(r) else r for r in results
         ]
-        everything = sorted([*judged, *self.others], key=lambda r: r.model)
-        writes = self.registry.writes if kind is ApplyReport else None
-        return kind(redact(self.uri), self.head, everything, unmanaged=unmanaged, writes=writes, problems=self.problems)
+        return sorted([*judged, *self.others], key=lambda r: r.model)
 
     def _refused(self, result: ModelResult) -> bool:
         verdict = self.verdicts.get(result.model)
@@ -117,7 +117,8 @@ def plan(
     with _scope(names):
         setup = prepare("plan", registry_flag, names, env, err, cwd, listing=False)
         results = plan_models(setup.registry, setup.models, setup.mapping, setup.workers, setup.known)
-        return emit(setup.report(PlanReport, results), fmt, env, out)
+        report = PlanReport(redact(setup.uri), setup.head, setup.results(results), problems=setup.problems)
+        return emit(report, fmt, env, out)
 
 
 def diff(
@@ -134,7 +135,10 @@ def diff(
         setup = prepare("diff", registry_flag, names, env, err, cwd, listing=True)
         results = plan_models(setup.registry, setup.models, setup.mapping, setup.workers, setup.known)
         unmanaged = () if names else tuple(sorted(setup.registered - setup.files))
-        return emit(setup.report(DiffReport, results, unmanaged), fmt, env, out)
+        report = DiffReport(
+            redact(setup.uri), setup.head, setup.results(results), unmanaged=unmanaged, problems=setup.problems
+        )
+        return emit(report, fmt, env, out)
 
 
 def apply(
@@ -157,7 +161,9 @@ def apply(
             if isinstance(registry, Registry)
             else []
         )
-        report = setup.report(ApplyReport, results)
+        report = ApplyReport(
+            redact(setup.uri), setup.head, setup.results(results), writes=registry.writes, problems=setup.problems
+        )
         if _summary_path(env):  # the job summary draws each model written to: one `git log` of each
             paths = {m.name: m.path for m in setup.models}
             written = {r.model: paths[r.model] for r in results if r.done and r.model in paths}
@@ -181,7 +187,7 @@ def emit(report: RegistryReport, fmt: str, env: EnvMapping[str, str], out: TextI
 
 
 def prepare(
-    command: str,
+    verb: str,
     registry_flag: str | None,
     names: Sequence[str],
     env: EnvMapping[str, str],
@@ -189,7 +195,9 @@ def prepare(
     cwd: str | None,
     listing: bool,
 ) -> Setup:
-    """Read HEAD and the registry, and judge each model's change since its recorded commit."""
+    """Read HEAD and the registry, and judge each model's change since its recorded commit.
+
+    `verb`: the command's, for the one line that says which model files hold themselves back."""
     with GitRepo.discover(cwd) as repo:
         head = head_commit(repo)
         view = read_head(repo, head)
@@ -201,7 +209,7 @@ def prepare(
             )
         wanted = sorted(set(names)) if names else sorted(view.files)
         settings = view.settings.registry
-        mapping = Mapping.from_settings(settings)
+        mapping = AliasMapping.from_settings(settings)
         if mapping.production_alias == mapping.staging_alias:
             raise FatalError(
                 f"registry.aliases in stagectl.yaml gives production and staging the same alias "
@@ -213,14 +221,20 @@ def prepare(
             err.write(f"stagectl: note: {notice}\n")
         workers = location.workers_for(uri)
         listing = listing or not names or len(wanted) > FEW
-        states, unread, registered = read_state(registry, wanted, listing, workers)
+        states, unread, registered = read_state(registry, wanted, listing, workers, removed_too=not names)
         records = {
             name: state.tags[TAG_APPLIED] for name, state in states.items() if state and TAG_APPLIED in state.tags
         }
+        # A model applied from this branch whose file is gone: its removal is judged (model-removed),
+        # unless the file was gone at the record already (a removal applied before): left alone then.
+        gone = removed(repo, view, records)
+        records = {name: record for name, record in records.items() if name in view.files or name in gone}
         same = unchanged(repo, view, records)  # applied, and the file unchanged since: no need to read it
+        gone = [name for name in gone if name not in same]
+        wanted = [*wanted, *gone]
         verdicts = judge_all(repo, view, records, [n for n in wanted if n in states and n not in same])
         desired = desired_from(repo, verdicts)
-    for name in same:
+    for name in same & set(view.files):
         state = states[name]
         assert state is not None
         desired[name] = as_applied(state, view.files[name][0])
@@ -231,7 +245,7 @@ def prepare(
     if invalid:
         err.write(
             f"stagectl: the model files at HEAD ({head[:12]}) of {', '.join(map(printable, invalid))} do not "
-            f"validate, so there is nothing to {command} for {'it' if len(invalid) == 1 else 'them'}: fix them "
+            f"validate, so there is nothing to {verb} for {'it' if len(invalid) == 1 else 'them'}: fix them "
             "(`stagectl check --all` shows the same errors)\n"
         )
     return Setup(
@@ -245,8 +259,8 @@ def prepare(
         {v.name: v for v in verdicts},
         others,
         registered,
-        set(view.files),
-        tuple(Problem("", None, f"{v.file}: {v.message}", v.rule) for v in view.strays),
+        set(view.files) | set(gone),
+        tuple(ModelMessage("", None, f"{v.file}: {v.message}", v.rule) for v in view.strays),
         invalid,
     )
 
@@ -255,26 +269,30 @@ FEW = 20  # models named with --model up to which each is read on its own rather
 
 
 def read_state(
-    registry: Registry | EmptyRegistry, wanted: Sequence[str], listing: bool, workers: int
-) -> tuple[dict[str, ActualModel | None], dict[str, Problem], set[str]]:
+    registry: Registry | EmptyRegistry, wanted: Sequence[str], listing: bool, workers: int, removed_too: bool = False
+) -> tuple[dict[str, ActualModel | None], dict[str, ModelMessage], set[str]]:
     """The registry's state of the models wanted (None: not registered), the models it could not be
     read for, and the names of every registered model (with `listing`; else those wanted).
+    `removed_too`: also every other model that stagectl applied (it has a `stagectl.applied` record).
 
     With `listing`, a handful of requests for any number of models: paged listings of every model
     and of every version. Without, each model is read on its own (a few named on the command line).
     """
     if not listing:
-        states, unread = read_models(registry, wanted, workers)
-        return states, unread, set(wanted)
+        read, unread = read_models(registry, wanted, workers)
+        return read, unread, set(wanted)
     try:
         everything = registry.read_all()
     except Exception as error:
         message = f"cannot read it from the registry: {reason(error)}"
-        return {}, {name: Problem(name, None, message) for name in wanted}, set()
-    return {name: everything.get(name) for name in wanted}, {}, set(everything)
+        return {}, {name: ModelMessage(name, None, message) for name in wanted}, set()
+    states: dict[str, ActualModel | None] = {name: everything.get(name) for name in wanted}
+    if removed_too:
+        states |= {name: state for name, state in everything.items() if TAG_APPLIED in state.tags}
+    return states, {}, set(everything)
 
 
-def refusal_problems(verdict: Verdict) -> tuple[Problem, ...]:
+def refusal_problems(verdict: Verdict) -> tuple[ModelMessage, ...]:
     name = verdict.name
     if verdict.record is None:
         held = f"{name} gets no writes until its file passes `stagectl check --all`"
@@ -284,11 +302,11 @@ def refusal_problems(verdict: Verdict) -> tuple[Problem, ...]:
         where = f"commit {verdict.refused_at[:12]} is refused, so " if verdict.refused_at else ""
         held = f"{where}{name} stays as applied from {verdict.commit[:12]}: fix it in a new commit"
     problems = [
-        Problem(name, v.version, f"{v.file}:{v.line}:{v.column}: {v.rule}: {v.message} ({held})", v.rule)
+        ModelMessage(name, v.version, f"{v.file}:{v.line}:{v.column}: {v.rule}: {v.message} ({held})", v.rule)
         for v in verdict.refusals
     ]
     rule = NEVER_BACKWARDS if verdict.commit is None and verdict.record is not None else "policy"
-    problems += [Problem(name, None, message, rule) for message in verdict.messages]
+    problems += [ModelMessage(name, None, message, rule) for message in verdict.messages]
     return tuple(problems)
 
 

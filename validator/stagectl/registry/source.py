@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from stagectl.contents import read_worktree
+from stagectl.core.model import Rejected
+from stagectl.core.policy import POLICY_FILE, Settings
 from stagectl.errors import SHALLOW_HINT, FatalError
-from stagectl.gitio import GitRepo
-from stagectl.history import last_stage_commits, stage_events
-from stagectl.model import Rejected
-from stagectl.parse import parse_settings
-from stagectl.policy import POLICY_FILE, Settings
+from stagectl.gitrepo.contents import read_worktree
+from stagectl.gitrepo.gitio import GitRepo
+from stagectl.gitrepo.stagelog import last_stage_commits, stage_events
+from stagectl.load.parse import parse_settings
 from stagectl.registry.desired import DesiredModel, desired_model
 from stagectl.registry.judged import Verdict
 
@@ -40,7 +40,8 @@ def desired_from(repo: GitRepo, verdicts: Sequence[Verdict]) -> dict[str, Desire
         files = [v.accepted for v in found if v.accepted is not None]
         commits = last_stage_commits(stage_events(repo, commit, [f.path for f in files]))
         for verdict, file in zip(found, files, strict=True):
-            desired[file.name] = desired_model(file, commits.get(file.path, {}), commit, verdict.baseline)
+            applied = verdict.removed_at or commit  # a removal the rules allow is recorded once applied
+            desired[file.name] = desired_model(file, commits.get(file.path, {}), applied, verdict.baseline)
     return desired
 
 

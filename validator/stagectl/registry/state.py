@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from stagectl.core.aliases import TAG_COMMIT, TAG_NEXT_VERSION, TAG_STAGE, is_bookkeeping
+from stagectl.core.stage import Stage
 from stagectl.registry.desired import NO_TAGS, DesiredModel, DesiredVersion, Tags
-from stagectl.registry.mapping import TAG_COMMIT, TAG_NEXT_VERSION, TAG_STAGE, is_bookkeeping
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def as_applied(actual: ActualModel, path: str) -> DesiredModel:
     versions = tuple(
         DesiredVersion(
             number=number,
-            stage=stage,
+            stage=Stage(stage),
             source=version.source,
             run_id=version.run_id,
             description=version.description,
@@ -68,7 +69,7 @@ def as_applied(actual: ActualModel, path: str) -> DesiredModel:
             commit=version.tags.get(TAG_COMMIT),
         )
         for number, version in sorted(actual.versions.items())
-        if (stage := version.applied_stage) in ("none", "staging", "production", "archived")
+        if (stage := version.applied_stage) in Stage.names()
     )
     baseline = {v.number: v.stage for v in versions}
     return DesiredModel(actual.name, path, actual.description, _user_tags(actual.tags), versions, baseline=baseline)

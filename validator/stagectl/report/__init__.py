@@ -7,16 +7,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
-from stagectl.model import Violation
+from stagectl.core.model import Violation
 
 if TYPE_CHECKING:
-    from stagectl.moves import ModelMoves
+    from stagectl.core.moves import ModelMoves
 
 
 @dataclass(frozen=True)
 class CheckResult:
     base: str | None
-    head: str  # a commit sha, "INDEX" or "WORKTREE"
+    head: str  # a commit sha, "INDEX" or "WORKTREE" (gitio.head_label)
     files_checked: int
     violations: tuple[Violation, ...]
     notes: tuple[str, ...] = ()  # for people (stderr, annotations), never in the JSON
@@ -57,7 +57,9 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-_MODULES = {"text": "text", "json": "jsonout", "github": "github", "sarif": "sarif", "markdown": "markdown"}
+# The reporter registry: `--format` name -> the module in report/ whose `report` writes it. A new
+# format is one module and one line here; cli.py reads the choices from FORMATS, lazily.
+_MODULES = {"text": "text", "json": "jsonout", "github": "annotations", "sarif": "sarif", "markdown": "markdown"}
 
 FORMATS = tuple(_MODULES)
 """The `--format` choices of `check`: one reporter module each, imported only when chosen."""
@@ -67,11 +69,6 @@ def reporter(name: str) -> Reporter:
     module = importlib.import_module(f"stagectl.report.{_MODULES[name]}")
     found: Reporter = module.report
     return found
-
-
-def reporters() -> dict[str, Reporter]:
-    """Format name -> reporter."""
-    return {name: reporter(name) for name in FORMATS}
 
 
 SUMMARY_BYTES = 512 * 1024  # GitHub refuses a step summary over 1 MiB; other steps may append too

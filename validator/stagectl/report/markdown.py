@@ -12,10 +12,10 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 
+from stagectl.core.model import Violation
+from stagectl.core.policy import POLICY_FILE
 from stagectl.display import markdown as escape_markdown
 from stagectl.display import markdown_code
-from stagectl.model import Violation
-from stagectl.policy import POLICY_FILE
 from stagectl.report import CheckResult, Output, plural, summary_line
 
 COMMENT_LIMIT = 65_536  # characters GitHub keeps in one comment

@@ -15,10 +15,10 @@ from typing import Any
 from urllib.parse import quote
 
 from stagectl import __version__
+from stagectl.core.model import Violation
+from stagectl.core.rules.catalogue import CATALOGUE, RuleDoc
 from stagectl.display import printable
-from stagectl.model import Violation
 from stagectl.report import CheckResult, Output
-from stagectl.rules.catalogue import CATALOGUE, RuleDoc
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "stagectl/v1"

@@ -1,0 +1,1 @@
+"""Authoring: what promote, archive, rollback, register and new change, written in place into the YAML."""
