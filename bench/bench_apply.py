@@ -9,7 +9,7 @@ promotes one model. Measured: wall time of `stagectl apply` (a subprocess, as in
 and the MLflow import included) and the HTTP requests the server answered (counted from its own
 access log; writes among them). Stores: a sqlite file behind `mlflow server --workers 1`, and a
 PostgreSQL database behind `--workers 4` (the cluster named by STAGECTL_TEST_POSTGRES, else a
-throw-away one started here: tests/pgcluster.py). Prints a markdown table, the ratios of each size
+throw-away one started here: tests/helpers/pgcluster.py). Prints a markdown table, the ratios of each size
 to the smallest, and the load average next to every row (the machine may be shared).
 
 Seeding is not measured and is quick at any size (seed.py): the model files are one commit written
@@ -51,7 +51,7 @@ from seed import STAGES, check_fill, fill_registry, make_repo, model_name
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
 sys.path.insert(0, str(HERE.parent / "tests"))
-from pgcluster import ENV_VAR, Cluster, create_database  # noqa: E402  (tests/: shared with the test suite)
+from helpers.pgcluster import ENV_VAR, Cluster, create_database  # noqa: E402  (tests/: shared with the test suite)
 
 WRITE = re.compile(r'"(POST|PATCH|DELETE|PUT) /(ajax-)?api/')
 REQUEST = re.compile(r'"(GET|HEAD|POST|PATCH|DELETE|PUT) /(ajax-)?api/')

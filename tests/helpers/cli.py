@@ -1,0 +1,150 @@
+"""The one way the tests run stagectl: in a subprocess exactly as a user runs it, or in-process.
+
+In-process is for the tests about the registry (MLflow's import costs seconds in every subprocess);
+every other test of the CLI's behaviour goes through a subprocess.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGECTL_SCRIPT = Path(sys.executable).parent / "stagectl"  # the console script pip installed
+
+# Deterministic git, whatever the developer's global config says.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Committer",
+    "GIT_COMMITTER_EMAIL": "committer@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_TERMINAL_PROMPT": "0",
+}
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a user's shell would give: no Actions variables, no colour overrides, no MLflow
+    settings (a test that wants one passes it in `extra`)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "STAGECTL_", "PRE_COMMIT", "MLFLOW_"))}
+    env.pop("NO_COLOR", None)
+    env.pop("GIT_DIR", None)
+    env.pop("GIT_INDEX_FILE", None)
+    env.update(GIT_ENV)
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    def located(self) -> list[tuple[str, int, int, str]]:
+        """(file, line, column, rule) of every `file:line:col: rule: message` line of text output."""
+        found = []
+        for line in self.stdout.splitlines():
+            match = TEXT_ERROR.match(line)
+            assert match, f"not a `file:line:col: rule: message` line: {line!r}"
+            found.append((match["file"], int(match["line"]), int(match["col"]), match["rule"]))
+        return found
+
+
+# Non-greedy file: a message may itself contain `x:1:1: y:` (quoted from a hostile file).
+TEXT_ERROR = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<rule>[a-z-]+): (?P<message>.+)$")
+
+
+def run_stagectl(
+    cwd: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    script: bool = False,
+    timeout: float = 120,
+    in_process: bool = False,
+) -> Result:
+    """Run `stagectl ARGS` in `cwd` with a clean shell's environment plus `env`, never with a traceback.
+
+    A subprocess (`python -m stagectl`, or the console script with `script`), or with `in_process`
+    `stagectl.cli.main` in this process (MLflow imported once per test process).
+    """
+    if in_process:
+        result = _in_process(cwd, args, clean_env(env))
+    else:
+        command = [str(STAGECTL_SCRIPT)] if script else [sys.executable, "-m", "stagectl"]
+        done = subprocess.run(
+            [*command, *args], cwd=cwd, env=clean_env(env), capture_output=True, text=True, check=False, timeout=timeout
+        )
+        result = Result(done.returncode, done.stdout, done.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "Traceback" not in result.stdout, result.stdout
+    assert "internal error" not in result.stderr, result.stderr
+    return result
+
+
+def _in_process(cwd: Path, args: tuple[str, ...], env: dict[str, str]) -> Result:
+    from stagectl.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = os.getcwd()
+    saved_env = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        os.chdir(saved)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def run_on_terminal(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> Result:
+    """Run stagectl with its stdout on a pseudo-terminal, as in an interactive shell (stdout: what it
+    printed there)."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "stagectl", *args],
+            cwd=cwd,
+            env=clean_env({"TERM": "xterm", **(env or {})}),
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            check=False,
+            timeout=60,
+        )
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    stderr = done.stderr.decode(errors="replace")
+    assert "Traceback" not in stderr, stderr
+    return Result(done.returncode, b"".join(chunks).decode(), stderr)
