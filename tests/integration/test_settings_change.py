@@ -14,11 +14,11 @@ from helpers.cli import clean_env
 from helpers.gitrepo import Repo
 from helpers.marks import quick_first
 from helpers.models import key_line, model_yaml
-from stagectl.core.aliases import AliasMapping as Mapping
+from stagectl.core.aliases import AliasMapping, AliasMove, alias_moves
 from stagectl.core.model import ModelFile
 from stagectl.core.policy import RegistrySettings
 from stagectl.core.rules import settings_rules
-from stagectl.core.rules.registry_mapping import AliasMove, alias_moves
+from stagectl.core.rules.registry_mapping import describe
 from stagectl.load.parse import parse_model
 
 FRAUD = "models/fraud.yaml"
@@ -311,8 +311,8 @@ def model(*versions: tuple[int, str]) -> ModelFile:
     return parsed
 
 
-def mapping(production: str = "production", staging: str = "staging", mode: str = "aliases") -> Mapping:
-    return Mapping.from_settings(RegistrySettings(mode=mode, production_alias=production, staging_alias=staging))
+def mapping(production: str = "production", staging: str = "staging", mode: str = "aliases") -> AliasMapping:
+    return AliasMapping.from_settings(RegistrySettings(mode=mode, production_alias=production, staging_alias=staging))
 
 
 def test_mapping_targets_are_the_highest_version_in_each_stage() -> None:
@@ -323,22 +323,28 @@ def test_mapping_targets_are_the_highest_version_in_each_stage() -> None:
     assert mapping().targets([(1, "archived")]) == {"production": None, "staging": None}
 
 
+def remapped(file: ModelFile, before: AliasMapping, after: AliasMapping) -> list[AliasMove]:
+    """What a change of mapping alone does to the aliases of `file` (its stages unchanged)."""
+    stages = [(v.number, v.stage) for v in file.by_number().values()]
+    return list(alias_moves(stages, stages, before, after))
+
+
 def test_alias_moves_compare_two_mappings_on_the_same_stages() -> None:
     fraud = model((1, "archived"), (2, "production"), (3, "staging"))
-    assert alias_moves(fraud, mapping(), mapping()) == []
-    assert alias_moves(fraud, mapping(), mapping(mode="stages")) == []
-    assert alias_moves(fraud, mapping(), mapping("staging", "production")) == [
-        AliasMove("fraud", "production", 2, 3),
-        AliasMove("fraud", "staging", 3, 2),
+    assert remapped(fraud, mapping(), mapping()) == []
+    assert remapped(fraud, mapping(), mapping(mode="stages")) == []
+    assert remapped(fraud, mapping(), mapping("staging", "production")) == [
+        AliasMove("production", 2, 3),
+        AliasMove("staging", 3, 2),
     ]
-    assert alias_moves(fraud, mapping(), mapping("live")) == [
-        AliasMove("fraud", "production", 2, None),
-        AliasMove("fraud", "live", None, 2),
+    assert remapped(fraud, mapping(), mapping("live")) == [
+        AliasMove("production", 2, None),
+        AliasMove("live", None, 2),
     ]
-    assert alias_moves(model((1, "none"), (2, "archived")), mapping(), mapping("live", "candidate")) == []
-    assert alias_moves(model((1, "production")), mapping(), mapping(staging="next")) == []
-    moves = alias_moves(fraud, mapping(), mapping("staging", "production"))
-    assert [m.describe() for m in moves] == [
+    assert remapped(model((1, "none"), (2, "archived")), mapping(), mapping("live", "candidate")) == []
+    assert remapped(model((1, "production")), mapping(), mapping(staging="next")) == []
+    moves = remapped(fraud, mapping(), mapping("staging", "production"))
+    assert [describe("fraud", m) for m in moves] == [
         "alias 'production' of fraud would move from version 2 to version 3",
         "alias 'staging' of fraud would move from version 3 to version 2",
     ]

@@ -9,10 +9,10 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from stagectl.core.aliases import TAG_LOCK
-from stagectl.registry.actions import CreateModel, CreateVersion, SetTag
 from stagectl.registry.lease import LEASE_SECONDS, Again, Lease, Registered, Wait, Write, holder
-from stagectl.registry.plan import ModelPlan
+from stagectl.registry.reconcile import ModelPlan
 from stagectl.registry.state import ActualModel
+from stagectl.registry.writes import CreateModel, CreateVersion, SetTag
 
 
 class Recorder:

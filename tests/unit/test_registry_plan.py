@@ -11,13 +11,16 @@ from types import MappingProxyType
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stagectl.core.aliases import TAG_COMMIT, TAG_NEXT_VERSION, TAG_STAGE
-from stagectl.core.aliases import AliasMapping as Mapping
+from stagectl.core.aliases import TAG_COMMIT, TAG_NEXT_VERSION, TAG_STAGE, AliasMapping
 from stagectl.core.model import ModelFile
 from stagectl.core.policy import RegistrySettings
 from stagectl.load.parse import parse_model
 from stagectl.registry import location
-from stagectl.registry.actions import (
+from stagectl.registry.desired import DesiredModel, DesiredVersion
+from stagectl.registry.onboard import import_model, infer_stages, scalar
+from stagectl.registry.reconcile import plan_model
+from stagectl.registry.state import ActualModel, ActualVersion
+from stagectl.registry.writes import (
     Action,
     CreateModel,
     CreateVersion,
@@ -29,13 +32,9 @@ from stagectl.registry.actions import (
     assert_never,
     reverts,
 )
-from stagectl.registry.desired import DesiredModel, DesiredVersion
-from stagectl.registry.importer import import_model, infer_stages, scalar
-from stagectl.registry.plan import plan_model
-from stagectl.registry.state import ActualModel, ActualVersion
 
-ALIASES = Mapping()
-STAGES = Mapping(stages=True)
+ALIASES = AliasMapping()
+STAGES = AliasMapping(stages=True)
 
 
 def desired(*stages: str, name: str = "fraud", commit: str = "c0ffee") -> DesiredModel:

@@ -20,7 +20,7 @@ from stagectl.errors import FatalError
 from stagectl.load.parse import MODEL_SUFFIXES, NAME_PATTERN, check_name, parse_model
 from stagectl.registry import location
 from stagectl.registry.client import quiet_mlflow, shown
-from stagectl.registry.importer import import_model
+from stagectl.registry.onboard import import_model
 from stagectl.registry.session import EmptyRegistry, connect
 from stagectl.registry.source import worktree_settings
 from stagectl.report import plural

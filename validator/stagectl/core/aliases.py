@@ -21,6 +21,22 @@ FROM_MLFLOW_STAGES = {value.lower(): key for key, value in MLFLOW_STAGES.items()
 
 
 @dataclass(frozen=True)
+class AliasMove:
+    """An alias that names another version after a change (None: no version has it on that side)."""
+
+    alias: str
+    before: int | None
+    after: int | None
+
+    def words(self) -> str:
+        if self.before is None:
+            return f"{self.alias} set to {self.after}"
+        if self.after is None:
+            return f"{self.alias} removed (was {self.before})"
+        return f"{self.alias} {self.before} → {self.after}"
+
+
+@dataclass(frozen=True)
 class AliasMapping:
     """The registry side of a stage: which alias names, and whether MLflow stages are set too."""
 
@@ -57,3 +73,19 @@ def our_stage(mlflow_stage: str | None) -> Stage:
 
 def is_bookkeeping(key: str) -> bool:
     return key.startswith(TAG_PREFIX)
+
+
+def alias_moves(
+    before: Iterable[tuple[int, str]],
+    after: Iterable[tuple[int, str]],
+    mapping: AliasMapping,
+    remapped: AliasMapping | None = None,
+) -> tuple[AliasMove, ...]:
+    """Every alias that names another version after the change: the versions' stages moved (`before` ->
+    `after`, (version, stage) pairs) and/or the mapping changed (`mapping` -> `remapped`)."""
+    was, will = mapping.targets(before), (remapped or mapping).targets(after)
+    return tuple(
+        AliasMove(alias, was.get(alias), will.get(alias))
+        for alias in dict.fromkeys([*was, *will])
+        if was.get(alias) != will.get(alias)
+    )

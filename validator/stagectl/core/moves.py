@@ -6,27 +6,14 @@ registry and no MLflow are needed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from stagectl.core.aliases import AliasMapping, AliasMove, alias_moves
 from stagectl.core.judge import FileChange
 from stagectl.core.model import ModelFile
 from stagectl.core.policy import RegistrySettings
 from stagectl.core.stage import Stage
-
-
-@dataclass(frozen=True)
-class AliasMove:
-    alias: str
-    before: int | None  # None: the alias does not exist yet
-    after: int | None  # None: the alias is deleted
-
-    def words(self) -> str:
-        if self.before is None:
-            return f"{self.alias} set to {self.after}"
-        if self.after is None:
-            return f"{self.alias} removed (was {self.before})"
-        return f"{self.alias} {self.before} → {self.after}"
 
 
 @dataclass(frozen=True)
@@ -86,18 +73,14 @@ def summarise(changes: Iterable[FileChange], registry: RegistrySettings) -> tupl
                 pair = list(by_name.get(file.name, (None, None)))
                 pair[side] = file
                 by_name[file.name] = (pair[0], pair[1])
-    aliases = {registry.production_alias: Stage.PRODUCTION, registry.staging_alias: Stage.STAGING}
-    return tuple(_moves(name, base, head, aliases) for name, (base, head) in sorted(by_name.items()))
+    mapping = AliasMapping.from_settings(registry)
+    return tuple(_moves(name, base, head, mapping) for name, (base, head) in sorted(by_name.items()))
 
 
-def _moves(name: str, base: ModelFile | None, head: ModelFile | None, aliases: Mapping[str, str]) -> ModelMoves:
+def _moves(name: str, base: ModelFile | None, head: ModelFile | None, mapping: AliasMapping) -> ModelMoves:
     before = {number: v.stage for number, v in base.by_number().items()} if base else {}
     after = {number: v.stage for number, v in head.by_number().items()} if head else {}
-    alias_moves = tuple(
-        AliasMove(alias, _aliased(before, stage), _aliased(after, stage))
-        for alias, stage in aliases.items()
-        if _aliased(before, stage) != _aliased(after, stage)
-    )
+    aliases = alias_moves(before.items(), after.items(), mapping)
     stage_moves = tuple(
         StageMove(number, before.get(number), stage)
         for number, stage in sorted(after.items())
@@ -105,9 +88,4 @@ def _moves(name: str, base: ModelFile | None, head: ModelFile | None, aliases: M
     )
     file = head or base
     path = file.path if file else ""
-    return ModelMoves(name, path, base is None, head is None, alias_moves, stage_moves)
-
-
-def _aliased(stages: Mapping[int, str], stage: str) -> int | None:
-    """The version an alias names: the highest in its stage (as apply sets it), None when there is none."""
-    return max((number for number, s in stages.items() if s == stage), default=None)
+    return ModelMoves(name, path, base is None, head is None, aliases, stage_moves)

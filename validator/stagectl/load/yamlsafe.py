@@ -71,7 +71,7 @@ class Loaded:
     problems: tuple[YamlProblem, ...]
 
 
-class _Stop(Exception):
+class _FileStops(Exception):
     """A problem after which the rest of the file cannot be trusted."""
 
     def __init__(self, problem: YamlProblem) -> None:
@@ -122,7 +122,7 @@ def _load_with(loader_class: type, content: bytes, spans: bool) -> Loaded:
     loader = loader_class(content)
     try:
         return _Builder(loader, spans).build()
-    except _Stop as stop:
+    except _FileStops as stop:
         return Loaded(None, (stop.problem,))
     except yaml.MarkedYAMLError as error:
         marker = _CONFLICT_MARKER.search(content)
@@ -233,7 +233,7 @@ class _Builder:
             elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
                 self._end(event)
             elif kind is events.AliasEvent:
-                raise _Stop(
+                raise _FileStops(
                     YamlProblem(
                         "yaml-unsafe",
                         f"aliases are not allowed (*{event.anchor}): write the value out",
@@ -243,7 +243,7 @@ class _Builder:
             elif kind is events.DocumentStartEvent:
                 self.documents += 1
                 if self.documents > 1:
-                    raise _Stop(
+                    raise _FileStops(
                         YamlProblem(
                             "yaml-syntax",
                             "the file holds more than one YAML document (a second '---'): keep one",
@@ -258,7 +258,7 @@ class _Builder:
 
     def _guard(self, event: Any) -> None:
         if event.anchor is not None:
-            raise _Stop(
+            raise _FileStops(
                 YamlProblem(
                     "yaml-unsafe",
                     f"anchors are not allowed (&{event.anchor}): write each value out",
@@ -267,7 +267,7 @@ class _Builder:
             )
         if event.tag is not None:
             tag = event.tag.replace("tag:yaml.org,2002:", "!!")
-            raise _Stop(
+            raise _FileStops(
                 YamlProblem(
                     "yaml-unsafe",
                     f"explicit tags are not allowed ({short(tag, 60)}): remove the tag",
@@ -285,7 +285,7 @@ class _Builder:
         if event.implicit[0]:  # plain scalar: its type comes from the resolver
             tag = self._resolve(value)
             if tag == _MERGE_TAG:
-                raise _Stop(
+                raise _FileStops(
                     YamlProblem(
                         "yaml-unsafe",
                         "merge keys (<<) are not allowed: write each key out",
@@ -319,7 +319,7 @@ class _Builder:
             kind = tag.rsplit(":", 1)[-1]
             why = short(str(error), 60)
             message = f"cannot read {quoted(event.value, 40)} as {kind} ({why}): quote it if it is text"
-            raise _Stop(YamlProblem("yaml-syntax", message, _position(event.start_mark))) from None
+            raise _FileStops(YamlProblem("yaml-syntax", message, _position(event.start_mark))) from None
 
     def _start(self, event: Any, is_mapping: bool) -> None:
         self._guard(event)
@@ -335,7 +335,7 @@ class _Builder:
             self.stack.append(_Skip())
             return
         if len(self.stack) >= MAX_DEPTH:
-            raise _Stop(YamlProblem("yaml-unsafe", f"the document nests deeper than {MAX_DEPTH} levels", position))
+            raise _FileStops(YamlProblem("yaml-unsafe", f"the document nests deeper than {MAX_DEPTH} levels", position))
         path = self._child_path(top, event.start_mark)
         flow = bool(event.flow_style)
         frame: _Frame = _Mapping(path, position, flow) if is_mapping else _Sequence(path, position, flow)

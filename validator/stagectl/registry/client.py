@@ -25,7 +25,8 @@ from typing import Any, TypeVar
 from stagectl.core.aliases import TAG_LOCK, TAG_NEXT_VERSION
 from stagectl.display import printable
 from stagectl.errors import FatalError, first_line
-from stagectl.registry.actions import (
+from stagectl.registry.state import ActualModel, ActualVersion, text_or_none
+from stagectl.registry.writes import (
     Action,
     CreateModel,
     CreateVersion,
@@ -36,7 +37,6 @@ from stagectl.registry.actions import (
     UpdateDescription,
     assert_never,
 )
-from stagectl.registry.state import ActualModel, ActualVersion, text_or_none
 
 T = TypeVar("T")
 
@@ -68,7 +68,7 @@ class Unreachable(RegistryError):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Written:
     """What one write did beyond its action: a remark for the report (a duplicate removed, ...)."""
 
     note: str | None = None
@@ -266,7 +266,7 @@ class Registry:
 
     # -- writing -------------------------------------------------------------------------------------
 
-    def write(self, action: Action) -> Outcome:
+    def write(self, action: Action) -> Written:
         """Run one planned write. Every write but create-version is safe to repeat."""
         client = self._writer
         name, number = action.model, str(action.version)
@@ -298,9 +298,9 @@ class Registry:
                 )
             case _:
                 assert_never(action)
-        return Outcome()
+        return Written()
 
-    def _create_model(self, action: CreateModel) -> Outcome:
+    def _create_model(self, action: CreateModel) -> Written:
         try:
             self._call(
                 self._writer.create_registered_model,
@@ -313,7 +313,7 @@ class Registry:
             if error_code(error) == "RESOURCE_ALREADY_EXISTS":
                 raise AlreadyExists(f"{action.model} was registered meanwhile") from None
             raise
-        return Outcome()
+        return Written()
 
     def claim(self, name: str, lease: str) -> None:
         """Write this apply's lease on a model (see apply.py: who may create its versions)."""
@@ -327,7 +327,7 @@ class Registry:
         except Exception:
             return  # an unreleased lease expires on its own
 
-    def _create_version(self, action: CreateVersion) -> Outcome:
+    def _create_version(self, action: CreateVersion) -> Written:
         """Create a version at most once, under the number git gives it.
 
         Not retried blindly: after a failure whose answer was lost, the registry is read again and
@@ -360,19 +360,19 @@ class Registry:
                 return number
         return None
 
-    def _settle(self, action: CreateVersion, got: int) -> Outcome:
+    def _settle(self, action: CreateVersion, got: int) -> Written:
         """MLflow gave the new version `got`; right when it is the number git says."""
         expected = action.version
         assert expected is not None
         if got == expected:
-            return Outcome()
+            return Written()
         name = action.model
         self._call(self._writer.delete_model_version, name, str(got), write=True)
         self._call(self._writer.set_registered_model_tag, name, TAG_NEXT_VERSION, str(got + 1), write=True)
         state = self.read(name)
         twin = state.versions.get(expected) if state else None
         if twin is not None and twin.source == action.source and twin.run_id == action.run_id:
-            return Outcome(
+            return Written(
                 f"version {expected} was created at the same moment by another apply; "
                 f"the duplicate version {got} this apply made was deleted again"
             )

@@ -17,9 +17,9 @@ from types import MappingProxyType
 from typing import Protocol
 
 from stagectl.core.aliases import TAG_LOCK
-from stagectl.registry.actions import CreateModel, CreateVersion
-from stagectl.registry.plan import ModelPlan
+from stagectl.registry.reconcile import ModelPlan
 from stagectl.registry.state import ActualModel
+from stagectl.registry.writes import CreateModel, CreateVersion
 
 LEASE_SECONDS = 20  # a crashed apply's lease blocks others this long at most; renewed while writing
 SETTLE_SECONDS = 1.0  # a written lease holds if it is still there after this

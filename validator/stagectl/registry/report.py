@@ -10,9 +10,9 @@ from typing import Any, ClassVar, TextIO
 from stagectl.display import json_text, markdown_code, printable
 from stagectl.display import markdown as md
 from stagectl.registry import location
-from stagectl.registry.actions import Action
-from stagectl.registry.apply import ModelResult
-from stagectl.registry.plan import ModelMessage
+from stagectl.registry.reconcile import ModelMessage
+from stagectl.registry.rollout import ModelResult
+from stagectl.registry.writes import Action
 from stagectl.report import fit_summary, plural
 
 

@@ -22,11 +22,10 @@ from stagectl.gitrepo.gitio import GitRepo
 from stagectl.gitrepo.stagelog import timelines
 from stagectl.load.parse import check_name
 from stagectl.registry import location
-from stagectl.registry.apply import ModelResult, apply_models, plan_models, read_models, reason
 from stagectl.registry.client import Registry, hide_secrets_of, quiet_mlflow, redact
 from stagectl.registry.desired import DesiredModel
 from stagectl.registry.judged import NEVER_BACKWARDS, Verdict, judge_all, read_head, removed, unchanged
-from stagectl.registry.plan import ModelMessage, ModelPlan
+from stagectl.registry.reconcile import ModelMessage, ModelPlan
 from stagectl.registry.report import (
     ApplyReport,
     DiffReport,
@@ -36,6 +35,7 @@ from stagectl.registry.report import (
     write_json,
     write_text,
 )
+from stagectl.registry.rollout import ModelResult, apply_models, plan_models, read_models, reason
 from stagectl.registry.source import desired_from, head_commit
 from stagectl.registry.state import ActualModel, as_applied
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from stagectl.core.aliases import AliasMapping
-from stagectl.registry.actions import Action, assert_never, reverts
-from stagectl.registry.client import AlreadyExists, Conflict, Outcome, RegistryError, error_line
+from stagectl.registry.client import AlreadyExists, Conflict, RegistryError, Written, error_line
 from stagectl.registry.desired import DesiredModel
 from stagectl.registry.lease import Acquired, Again, Lease, Registered, Wait, Write
-from stagectl.registry.plan import ModelMessage, ModelPlan, plan_model
+from stagectl.registry.reconcile import ModelMessage, ModelPlan, plan_model
 from stagectl.registry.state import ActualModel
+from stagectl.registry.writes import Action, assert_never, reverts
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -37,7 +37,7 @@ class Reader(Protocol):
 
 
 class Writer(Reader, Protocol):
-    def write(self, action: Action) -> Outcome: ...
+    def write(self, action: Action) -> Written: ...
 
     def claim(self, name: str, lease: str) -> None: ...
 
@@ -175,13 +175,13 @@ def _apply(
                 case _:
                     assert_never(_)
         return run.failed(plan, None, "the registry kept changing under this apply: rerun it")
-    except _Stop as stop:
+    except _ModelEnds as stop:
         return stop.result
     finally:
         run.lease.release()
 
 
-class _Stop(Exception):
+class _ModelEnds(Exception):
     """This model's apply ends here, with this result (a failure: the others go on)."""
 
     def __init__(self, result: ModelResult) -> None:
@@ -192,7 +192,7 @@ class _Stop(Exception):
 @dataclass
 class _ModelRun:
     """What one model's apply has done so far: its writes, its notes, its lease. Each step raises
-    `_Stop` when the model cannot go on."""
+    `_ModelEnds` when the model cannot go on."""
 
     writer: Writer
     desired: DesiredModel
@@ -207,7 +207,7 @@ class _ModelRun:
         try:
             return self.writer.read(self.desired.name)
         except Exception as error:
-            raise _Stop(self.failed(plan, None, _cannot_read(error))) from None
+            raise _ModelEnds(self.failed(plan, None, _cannot_read(error))) from None
 
     def acquire(self, actual: ActualModel | None, plan: ModelPlan, fresh: bool) -> Acquired:
         try:
@@ -217,7 +217,7 @@ class _ModelRun:
         except Conflict:
             pass  # another apply wrote its lease at the same moment: read again, plan again
         except Exception as error:
-            raise _Stop(self.failed(plan, None, f"cannot take the lease: {reason(error)}")) from None
+            raise _ModelEnds(self.failed(plan, None, f"cannot take the lease: {reason(error)}")) from None
         return Again()
 
     def clash(self, plan: ModelPlan) -> None:
@@ -225,13 +225,13 @@ class _ModelRun:
         registered yet not readable as a model (MLflow hides prompts)."""
         self.clashes += 1
         if self.clashes > 2:
-            raise _Stop(self.failed(plan, None, _UNREADABLE.format(name=self.desired.name)))
+            raise _ModelEnds(self.failed(plan, None, _UNREADABLE.format(name=self.desired.name)))
 
     def wait(self, plan: ModelPlan, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
         """Another apply holds the lease: wait for it, up to the deadline."""
         name = self.desired.name
         if clock() > self.deadline:
-            raise _Stop(
+            raise _ModelEnds(
                 self.failed(plan, None, f"another apply holds the lease on {name} and has not let go: rerun later")
             )
         if not self.waited:
@@ -251,7 +251,7 @@ class _ModelRun:
             except Conflict:
                 return False  # another apply wrote the same thing at the same moment
             except Exception as error:
-                raise _Stop(self.failed(plan, action, f"{action.kind} failed: {reason(error)}")) from None
+                raise _ModelEnds(self.failed(plan, action, f"{action.kind} failed: {reason(error)}")) from None
             self.done.append(action)
             if outcome.note:
                 self.notes.append(ModelMessage(self.desired.name, action.version, outcome.note))

@@ -23,7 +23,9 @@ from stagectl.core.aliases import (
 )
 from stagectl.core.stage import Stage
 from stagectl.display import short
-from stagectl.registry.actions import (
+from stagectl.registry.desired import DesiredModel, DesiredVersion, Tags
+from stagectl.registry.state import ActualModel, ActualVersion
+from stagectl.registry.writes import (
     Action,
     CreateModel,
     CreateVersion,
@@ -33,8 +35,6 @@ from stagectl.registry.actions import (
     SetTag,
     UpdateDescription,
 )
-from stagectl.registry.desired import DesiredModel, DesiredVersion, Tags
-from stagectl.registry.state import ActualModel, ActualVersion
 
 
 @dataclass(frozen=True)
