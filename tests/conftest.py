@@ -15,3 +15,12 @@ from helpers.gitrepo import Repo, init_repo
 def repo(tmp_path: Path) -> Iterator[Repo]:
     """A fresh git repository on branch main, in this test's temp dir."""
     yield init_repo(tmp_path / "repo")
+
+
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: with `--dist load` on two cores the suite's wall time is set by whichever
+    long test starts last, so the long ones start at once and the short ones fill the gaps (the same
+    order on every worker, as xdist requires)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
