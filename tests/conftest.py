@@ -17,8 +17,6 @@ def repo(tmp_path: Path) -> Iterator[Repo]:
     yield init_repo(tmp_path / "repo")
 
 
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow tests first: with `--dist load` on two cores the suite's wall time is set by whichever
     long test starts last, so the long ones start at once and the short ones fill the gaps (the same
