@@ -1,7 +1,7 @@
 """stagectl.authoring.inplace at the library level: in-place edits of hand-written files, and the refuse guard.
 
 The command-line tests run the same cases (tests/helpers/edit_cases.py) through `stagectl`; here each edit
-is made directly, so a wrong byte points at edit.py rather than at the command around it.
+is made directly, so a wrong byte points at authoring/inplace.py rather than at the command around it.
 """
 
 from __future__ import annotations

@@ -316,7 +316,7 @@ class Registry:
         return Written()
 
     def claim(self, name: str, lease: str) -> None:
-        """Write this apply's lease on a model (see apply.py: who may create its versions)."""
+        """Write this apply's lease on a model (see lease.py: who may create its versions)."""
         self._call(self._writer.set_registered_model_tag, name, TAG_LOCK, lease, write=True)
 
     def release(self, name: str, lease: str, held: bool = False) -> None:
