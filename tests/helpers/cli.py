@@ -1,22 +1,30 @@
-"""The one way the tests run stagectl: in a subprocess exactly as a user runs it, or in-process.
+"""The one way the tests run stagectl: in a subprocess as a user runs it, or in-process.
 
-In-process is for the tests about the registry (MLflow's import costs seconds in every subprocess);
-every other test of the CLI's behaviour goes through a subprocess.
+A subprocess is `python -m stagectl` forked from a warm server (`helpers.warm`: the same process,
+without the interpreter's start-up), or started cold: the console script, a run that changes how
+Python starts, or every run with STAGECTL_TEST_COLD=1. In-process is for the tests about the
+registry (MLflow's import costs seconds in every subprocess).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import json
+import locale
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from helpers.warm import WarmRunner, starts_the_same
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGECTL_SCRIPT = Path(sys.executable).parent / "stagectl"  # the console script pip installed
@@ -83,6 +91,9 @@ def run_stagectl(
     """
     if in_process:
         result = _in_process(cwd, args, clean_env(env))
+    elif not script and (warm := _warm_runner(clean_env(env))):
+        code, stdout, stderr = warm.run(list(args), cwd, clean_env(env), timeout)
+        result = Result(code, _as_text(stdout), _as_text(stderr))
     else:
         command = [str(STAGECTL_SCRIPT)] if script else [sys.executable, "-m", "stagectl"]
         done = subprocess.run(
@@ -93,6 +104,27 @@ def run_stagectl(
     assert "Traceback" not in result.stdout, result.stdout
     assert "internal error" not in result.stderr, result.stderr
     return result
+
+
+_warm: WarmRunner | None = None
+
+
+def _warm_runner(env: Mapping[str, str]) -> WarmRunner | None:
+    """This test process's warm server (`helpers.warm`), or None when a run with `env` must start cold."""
+    global _warm
+    if os.environ.get("STAGECTL_TEST_COLD"):
+        return None
+    if _warm is None:
+        scratch = Path(tempfile.mkdtemp(prefix="stagectl-warm-"))
+        _warm = WarmRunner(clean_env(), scratch)
+        atexit.register(shutil.rmtree, scratch, True)
+        atexit.register(_warm.close)
+    return _warm if starts_the_same(_warm.env, env) else None
+
+
+def _as_text(data: bytes) -> str:
+    """Output decoded as `subprocess.run(text=True)` decodes it: locale encoding, universal newlines."""
+    return data.decode(locale.getpreferredencoding(False)).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _in_process(cwd: Path, args: tuple[str, ...], env: dict[str, str]) -> Result:
