@@ -12,7 +12,6 @@ import atexit
 import contextlib
 import io
 import json
-import locale
 import os
 import re
 import shutil
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers.warm import WarmRunner, starts_the_same
+from helpers.warm import WarmProcess, WarmRunner, as_text, starts_the_same
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGECTL_SCRIPT = Path(sys.executable).parent / "stagectl"  # the console script pip installed
@@ -93,7 +92,7 @@ def run_stagectl(
         result = _in_process(cwd, args, clean_env(env))
     elif not script and (warm := _warm_runner(clean_env(env))):
         code, stdout, stderr = warm.run(list(args), cwd, clean_env(env), timeout)
-        result = Result(code, _as_text(stdout), _as_text(stderr))
+        result = Result(code, as_text(stdout), as_text(stderr))
     else:
         command = [str(STAGECTL_SCRIPT)] if script else [sys.executable, "-m", "stagectl"]
         done = subprocess.run(
@@ -106,25 +105,37 @@ def run_stagectl(
     return result
 
 
-_warm: WarmRunner | None = None
+def start_stagectl(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> WarmProcess | subprocess.Popen[str]:
+    """`stagectl ARGS` started in a subprocess and left running (a registry command: MLflow imported
+    warm), for a test that races several or stops what they talk to; `.communicate()` gives text."""
+    warm = _warm_runner(clean_env(env), mlflow=True)
+    if warm is not None:
+        return warm.start(list(args), cwd, clean_env(env))
+    return subprocess.Popen(
+        [sys.executable, "-m", "stagectl", *args],
+        cwd=cwd,
+        env=clean_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
-def _warm_runner(env: Mapping[str, str]) -> WarmRunner | None:
-    """This test process's warm server (`helpers.warm`), or None when a run with `env` must start cold."""
-    global _warm
+_warm: dict[bool, WarmRunner] = {}
+
+
+def _warm_runner(env: Mapping[str, str], mlflow: bool = False) -> WarmRunner | None:
+    """This test process's warm server (`helpers.warm`; with MLflow imported, for registry commands),
+    or None when a run with `env` must start cold."""
     if os.environ.get("STAGECTL_TEST_COLD"):
         return None
-    if _warm is None:
+    if mlflow not in _warm:
         scratch = Path(tempfile.mkdtemp(prefix="stagectl-warm-"))
-        _warm = WarmRunner(clean_env(), scratch)
+        _warm[mlflow] = runner = WarmRunner(clean_env(), scratch, mlflow=mlflow)
         atexit.register(shutil.rmtree, scratch, True)
-        atexit.register(_warm.close)
-    return _warm if starts_the_same(_warm.env, env) else None
-
-
-def _as_text(data: bytes) -> str:
-    """Output decoded as `subprocess.run(text=True)` decodes it: locale encoding, universal newlines."""
-    return data.decode(locale.getpreferredencoding(False)).replace("\r\n", "\n").replace("\r", "\n")
+        atexit.register(runner.close)
+    runner = _warm[mlflow]
+    return runner if starts_the_same(runner.env, env) else None
 
 
 def _in_process(cwd: Path, args: tuple[str, ...], env: dict[str, str]) -> Result:

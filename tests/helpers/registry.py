@@ -49,10 +49,10 @@ class Server:
         """Start the default sqlite store as a copy of a migrated one (see `migrated_store`)."""
         seed(template, self.db)
 
-    def sibling(self, folder: Path) -> Server:
+    def sibling(self, folder: Path, workers: int = 1) -> Server:
         """Another server (not started) on this one's store: no second schema migration to wait for."""
         folder.mkdir(parents=True, exist_ok=True)
-        return Server(folder, store=self.store, workers=self.workers)
+        return Server(folder, store=self.store, workers=workers)
 
     @property
     def url(self) -> str:

@@ -41,11 +41,11 @@ def test_a_no_op_and_a_one_model_merge_cost_a_handful_of_requests_whatever_the_n
         repo.write(f"models/{name}.yaml", model_yaml(name, *enumerate(STAGES, 1), source="s3://b", run_ids=True))
     repo.commit("many models")
     server = Server(Path(tempfile.mkdtemp(prefix="stagectl-cost-", dir=FAST)))
-    server.seed(registry_template)  # empty and migrated: the seeding apply below fills it
-    seeded = repo.stagectl("apply", "--registry", server.store, in_process=True)  # the server's own store, quickly
-    assert seeded.returncode == 0, seeded.stdout[-2000:]
-    server.start()
     try:
+        server.seed(registry_template)  # empty and migrated: the seeding apply below fills it
+        seeded = repo.stagectl("apply", "--registry", server.store, in_process=True)  # the server's own store
+        assert seeded.returncode == 0, seeded.stdout[-2000:]
+        server.start()
         url = server.url
         before = requests(server)
         noop = repo.stagectl("apply", "--registry", url, "--format", "json", in_process=True)

@@ -12,7 +12,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers.cli import clean_env
+from helpers.cli import start_stagectl
 from helpers.gitrepo import Repo
 from helpers.models import model_yaml
 from helpers.registry import Server, client, free_port, state
+from helpers.warm import WarmProcess
 
 pytestmark = pytest.mark.slow  # every test here talks to a real `mlflow server`
 
@@ -129,47 +129,51 @@ def test_a_503_is_retried_a_bounded_number_of_times(repo: Repo, unavailable: str
     assert _Unavailable.hits == 3
 
 
-def _apply_process(repo: Repo, url: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "stagectl", "apply", "--registry", url, "--format", "json"],
-        cwd=repo.path,
-        env=clean_env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def _apply_process(repo: Repo, url: str, env: dict[str, str] | None = None) -> WarmProcess | subprocess.Popen[str]:
+    return start_stagectl(repo.path, "apply", "--registry", url, "--format", "json", env=env)
 
 
 def test_server_killed_mid_apply_then_apply_again_converges(
     repo: Repo, tmp_path: Path, mlflow_server: Server, prefix: str
 ) -> None:
-    server = mlflow_server.sibling(tmp_path / "own-server")  # its own process, to kill; the session's store
-    server.start()
-    names = [f"{prefix}-m{i:02d}" for i in range(30)]
+    """A server process dies mid-apply; the next apply, through a server on the same store (the session's
+    own, as a restarted or load-balanced process would be), finishes the work and reverts nothing.
+
+    The apply makes one request at a time, so one worker is all the doomed server needs (a worker costs
+    3-4 s of CPU to start); the session's server, 4 workers on PostgreSQL, does the converging."""
+    doomed = mlflow_server.sibling(tmp_path / "own-server")  # its own process, to kill; the session's store
+    doomed.start()
+    names = [f"{prefix}-m{i:02d}" for i in range(20)]
     stages = ["archived", "production", "staging"]
     sha = write_models(repo, names, stages)
     try:
-        running = _apply_process(repo, server.url, {"MLFLOW_HTTP_REQUEST_TIMEOUT": "4"})
+        running = _apply_process(repo, doomed.url, {"MLFLOW_HTTP_REQUEST_TIMEOUT": "4"})
         deadline = time.monotonic() + 120
-        while server.writes() < 40 and running.poll() is None and time.monotonic() < deadline:
+        while doomed.writes() < 30 and running.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        server.kill(signal.SIGKILL)  # mid-apply: about 40 of some 180 writes made
+        doomed.kill(signal.SIGKILL)  # mid-apply: about 30 of some 120 writes made
         out, err = running.communicate(timeout=120)
         assert running.returncode == 1, out + err
         assert "Traceback" not in err
-
-        server.start()
-        again = repo.stagectl("apply", "--registry", server.url, "--format", "json", in_process=True)
-        assert again.returncode == 0, again.stdout + again.stderr
-        assert again.json()["reverted"] == []  # what the killed apply left undone is no drift
-        assert_matches_files(server.url, names, stages, sha)
-        before = server.writes()
-        assert (
-            repo.stagectl("apply", "--registry", server.url, "--format", "json", in_process=True).json()["writes"] == 0
-        )
-        assert server.writes() == before
+        assert 0 < _applied(mlflow_server.url, names) < len(names)  # the store holds a half-done apply
     finally:
-        server.kill()
+        doomed.kill()
+    before = mlflow_server.writes()
+    again = repo.stagectl("apply", "--registry", mlflow_server.url, "--format", "json", in_process=True)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.json()["reverted"] == []  # what the killed apply left undone is no drift
+    assert mlflow_server.writes() > before
+    assert_matches_files(mlflow_server.url, names, stages, sha)
+    before = mlflow_server.writes()
+    no_op = repo.stagectl("apply", "--registry", mlflow_server.url, "--format", "json", in_process=True)
+    assert no_op.json()["writes"] == 0
+    assert mlflow_server.writes() == before
+
+
+def _applied(url: str, names: list[str]) -> int:
+    """How many of `names` the registry holds with at least one version."""
+    mlflow = client(url)
+    return sum(1 for name in names if mlflow.search_model_versions(f"name = '{name}'"))
 
 
 def test_two_applies_racing_end_in_the_files_state(repo: Repo, mlflow_server: Server, prefix: str) -> None:
