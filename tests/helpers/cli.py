@@ -88,15 +88,16 @@ def run_stagectl(
     A subprocess (`python -m stagectl`, or the console script with `script`), or with `in_process`
     `stagectl.cli.main` in this process (MLflow imported once per test process).
     """
+    environment = clean_env(env)
     if in_process:
-        result = _in_process(cwd, args, clean_env(env))
-    elif not script and (warm := _warm_runner(clean_env(env))):
-        code, stdout, stderr = warm.run(list(args), cwd, clean_env(env), timeout)
+        result = _in_process(cwd, args, environment)
+    elif not script and (warm := _warm_runner(environment)):
+        code, stdout, stderr = warm.run(list(args), cwd, environment, timeout)
         result = Result(code, as_text(stdout), as_text(stderr))
     else:
         command = [str(STAGECTL_SCRIPT)] if script else [sys.executable, "-m", "stagectl"]
         done = subprocess.run(
-            [*command, *args], cwd=cwd, env=clean_env(env), capture_output=True, text=True, check=False, timeout=timeout
+            [*command, *args], cwd=cwd, env=environment, capture_output=True, text=True, check=False, timeout=timeout
         )
         result = Result(done.returncode, done.stdout, done.stderr)
     assert "Traceback" not in result.stderr, result.stderr
@@ -108,13 +109,14 @@ def run_stagectl(
 def start_stagectl(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> WarmProcess | subprocess.Popen[str]:
     """`stagectl ARGS` started in a subprocess and left running (a registry command: MLflow imported
     warm), for a test that races several or stops what they talk to; `.communicate()` gives text."""
-    warm = _warm_runner(clean_env(env), mlflow=True)
+    environment = clean_env(env)
+    warm = _warm_runner(environment, mlflow=True)
     if warm is not None:
-        return warm.start(list(args), cwd, clean_env(env))
+        return warm.start(list(args), cwd, environment)
     return subprocess.Popen(
         [sys.executable, "-m", "stagectl", *args],
         cwd=cwd,
-        env=clean_env(env),
+        env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -50,7 +50,8 @@ class Server:
         seed(template, self.db)
 
     def sibling(self, folder: Path, workers: int = 1) -> Server:
-        """Another server (not started) on this one's store: no second schema migration to wait for."""
+        """Another server (not started, one worker unless told) on this one's store: no second schema
+        migration to wait for."""
         folder.mkdir(parents=True, exist_ok=True)
         return Server(folder, store=self.store, workers=workers)
 

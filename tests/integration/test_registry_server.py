@@ -139,8 +139,9 @@ def test_server_killed_mid_apply_then_apply_again_converges(
     """A server process dies mid-apply; the next apply, through a server on the same store (the session's
     own, as a restarted or load-balanced process would be), finishes the work and reverts nothing.
 
-    The apply makes one request at a time, so one worker is all the doomed server needs (a worker costs
-    3-4 s of CPU to start); the session's server, 4 workers on PostgreSQL, does the converging."""
+    The kill takes the doomed server's workers all at once, whatever their number, so it runs one (each
+    costs 3-4 s of CPU to start; the apply's 4 threads still have requests in flight when it dies); the
+    session's server, 4 workers on PostgreSQL, does the converging."""
     doomed = mlflow_server.sibling(tmp_path / "own-server")  # its own process, to kill; the session's store
     doomed.start()
     names = [f"{prefix}-m{i:02d}" for i in range(20)]
