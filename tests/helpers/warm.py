@@ -121,7 +121,7 @@ class WarmRunner:
 
 
 class WarmProcess:
-    """A forked run, used as a `subprocess.Popen` with `text=True` and both outputs piped is used."""
+    """A forked run, with the methods the tests use of a `subprocess.Popen(text=True)` whose outputs are piped."""
 
     def __init__(self, runner: WarmRunner, args: list[str], pid: int, out: Path, err: Path) -> None:
         self.args, self.pid = args, pid
